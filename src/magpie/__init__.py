@@ -1,0 +1,1 @@
+"""Magpie: an AI assistant that lives in Telegram chats."""
