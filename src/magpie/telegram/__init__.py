@@ -1,0 +1,1 @@
+"""Telegram-facing presentation: formatting and splitting of outgoing messages."""
