@@ -1,0 +1,97 @@
+"""Fuzzing: random parameters and bodies never crash the sandbox or break the envelope."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from magpie.sandbox.api import BotApi
+from magpie.sandbox.bots import BotAccount
+from magpie.sandbox.flood import FloodPolicy
+from magpie.sandbox.methods.registry import CANONICAL
+from magpie.sandbox.params import Params
+from magpie.sandbox.world import World
+from tests.bot_api.schema import SCHEMA_FILE, check_method_result
+from tests.sandbox.conftest import TOKEN
+
+METHOD_PARAMS: dict[str, dict[str, Any]] = json.loads(SCHEMA_FILE.read_text())["methods"]
+
+
+class NoWebhooks:
+    """Fuzzed setWebhook calls must not start real deliveries to random hosts."""
+
+    def restart(self, bot: BotAccount) -> None:
+        return None
+
+
+def scene() -> tuple[World, BotApi, dict[str, int]]:
+    world = World(flood=FloodPolicy(enabled=False))
+    bot = world.add_bot(TOKEN, username="magpie_bot")
+    ann = world.add_user("Ann")
+    private = world.private_chat(bot, ann)
+    ann.started_bots.add(bot.id)
+    group = world.add_group("G", forum=True, creator=ann)
+    world.set_member_status(
+        group, bot.user, "administrator", by=ann, rights=frozenset({"can_manage_topics"})
+    )
+    world.post(private, ann, {"text": "hello"})
+    world.post(group, ann, {"text": "hi all"})
+    topic = world.create_topic(group, "T", by=ann)
+    return (
+        world,
+        BotApi(world, NoWebhooks()),
+        {"user": ann.id, "group": group.id, "topic": topic.thread_id},
+    )
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+def param_values(ids: dict[str, int]) -> st.SearchStrategy[str]:
+    known = st.sampled_from([str(v) for v in ids.values()] + ["1", "2", "0", "-1", "@g", ""])
+    return known | st.text(max_size=60) | json_values.map(lambda v: json.dumps(v))
+
+
+@st.composite
+def calls(draw: st.DrawFn, ids: dict[str, int]) -> tuple[str, dict[str, str]]:
+    method = draw(st.sampled_from(sorted(CANONICAL.values())))
+    names = list(METHOD_PARAMS.get(method, {}))
+    keys = draw(st.lists(st.sampled_from(names or ["x"]), max_size=6, unique=True))
+    params = {key: draw(param_values(ids)) for key in keys}
+    if method == "getUpdates":
+        params["timeout"] = "0"
+    return method, params
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_calls_never_crash_and_keep_the_envelope(data: st.DataObject) -> None:
+    _, api, ids = scene()
+    method, params = data.draw(calls(ids))
+    reply = asyncio.run(api.call(TOKEN, method, Params.of(params)))
+    assert reply.status != 500, (method, params, reply.body)
+    body: dict[str, Any] = reply.body
+    if body["ok"]:
+        assert set(body) <= {"ok", "result", "description"} and reply.status == 200
+        check_method_result(method, body["result"])
+    else:
+        assert set(body) <= {"ok", "error_code", "description", "parameters"}
+        assert body["error_code"] == reply.status and isinstance(body["description"], str)
+        assert body["description"].split(":")[0] in {
+            "Bad Request",
+            "Forbidden",
+            "Not Found",
+            "Unauthorized",
+            "Conflict",
+            "Too Many Requests",
+        }
