@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -9,6 +10,7 @@ import aiohttp
 from aiogram import Bot
 
 from magpie.sandbox import Sandbox
+from tests.sandbox.conftest import until
 
 
 async def control(
@@ -90,3 +92,13 @@ async def test_faults_and_reset_over_http(sandbox: Sandbox, bot: Bot) -> None:
 async def test_manual_clock_moves_over_http(sandbox: Sandbox) -> None:
     before = sandbox.world.clock.now()
     assert await control(sandbox, "POST", "/clock", {"seconds": 30}) == before + 30
+
+
+async def test_a_page_can_wait_for_the_next_change(sandbox: Sandbox, bot: Bot) -> None:
+    ann = sandbox.add_user("Ann")
+    sandbox.people.send_text(ann, sandbox.bot(), "hi")
+    version = (await control(sandbox, "GET", "/wait?version=0&timeout=0"))["version"]
+    waiting = asyncio.create_task(control(sandbox, "GET", f"/wait?version={version}&timeout=20"))
+    await until(lambda: bool(sandbox.world._change_waiters))
+    await bot.send_message(ann.id, "news")
+    assert (await asyncio.wait_for(waiting, 5))["version"] > version

@@ -17,6 +17,7 @@ from magpie.sandbox.params import Params
 from magpie.sandbox.world import World
 
 log = structlog.get_logger(__name__)
+QUIET_METHODS = frozenset({"getupdates", "getme", "getfile", "getwebhookinfo", "getchat"})
 TOKEN_RE = re.compile(r"^[1-9][0-9]{0,19}:[A-Za-z0-9_-]{1,70}$")
 
 
@@ -84,6 +85,8 @@ class BotApi:
         else:
             body["result"] = result
         self._record(bot, name, params, ok=True, result=body["result"])
+        if name not in QUIET_METHODS:
+            self.world.changed()
         return Reply(200, body)
 
     async def _apply(self, fault: Fault) -> None:

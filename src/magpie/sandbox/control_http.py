@@ -274,6 +274,13 @@ async def chat_view(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     }
 
 
+async def wait(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+    """Long-poll: answer with the world's version once it passes `version` (at most 25 s)."""
+    after = int(body.get("version") or 0)
+    seconds = min(25.0, float(body.get("timeout") or 25))
+    return {"version": await sandbox.world.wait_for_change(after, seconds)}
+
+
 async def transcript(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     bot = _bot(sandbox, body) if body.get("bot") is not None else None
     entries = sandbox.transcript(
@@ -331,6 +338,7 @@ def add_control_routes(app: web.Application) -> None:
         ("POST", "/block", block),
         ("GET", "/chat", chat_view),
         ("GET", "/transcript", transcript),
+        ("GET", "/wait", wait),
         ("POST", "/faults", add_fault),
         ("DELETE", "/faults", clear_faults),
         ("POST", "/reset", reset),

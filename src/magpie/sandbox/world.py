@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import secrets
@@ -63,6 +64,8 @@ class World:
         self.invoices: dict[tuple[int, int], Invoice] = {}
         self.invoice_links: dict[str, Invoice] = {}
         self.checkout_waiters: dict[str, asyncio.Future[None]] = {}
+        self.version = 0  # bumps on every visible change, so a chat page can wait for one
+        self._change_waiters: list[asyncio.Future[None]] = []
         self.callback_queries: dict[str, tuple[int, float]] = {}  # id -> (bot id, created)
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.reactions: dict[tuple[int, int, int], list[Any]] = {}  # chat, message, bot
@@ -240,8 +243,27 @@ class World:
         self.announce(chat, message, "message")
         return message
 
+    def changed(self) -> None:
+        """Something a person could see has changed: wake whoever waits for that."""
+        self.version += 1
+        waiters, self._change_waiters = self._change_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_for_change(self, after: int, seconds: float) -> int:
+        """Return the version once it is past `after`, or after `seconds` anyway."""
+        if self.version > after or seconds <= 0:
+            return self.version
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._change_waiters.append(waiter)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter, seconds)
+        return self.version
+
     def announce(self, chat: Chat, message: Message, kind: str) -> None:
         """Queue an update about `message` for every bot that receives it."""
+        self.changed()
         sender = self.users.get(message.sender_id) if message.sender_id is not None else None
         sender_is_bot = bool(sender and sender.is_bot)
         if chat.type == "channel":
