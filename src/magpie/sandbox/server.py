@@ -81,6 +81,7 @@ async def too_large(
 
 def build_app(sandbox: Sandbox) -> web.Application:
     from magpie.sandbox.control_http import add_control_routes
+    from magpie.sandbox.webchat import add_webchat_routes
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[too_large])
     app[SANDBOX_KEY] = sandbox
@@ -89,5 +90,6 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app.router.add_route("*", "/bot{token}/", bot_method)
     app.router.add_get("/file/bot{token}/{path:.+}", download_file)
     add_control_routes(app)
+    add_webchat_routes(app)
     app.router.add_route("*", "/{tail:.*}", unknown_path)
     return app

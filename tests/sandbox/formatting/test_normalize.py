@@ -119,13 +119,15 @@ def test_utf16_offsets_after_cleaning_with_emoji() -> None:
     [
         (
             ent("bold", 0, 100),
-            "Entity beginning at UTF-16 offset 0 ends after the end of the text at UTF-16 offset 100",
+            "Entity beginning at UTF-16 offset 0 ends after the end of the text "
+            "at UTF-16 offset 100",
         ),
         (ent("bold", 9, 1), "Entity begins after the end of the text at UTF-16 offset 9"),
         (ent("bold", 1, 1), "Entity begins in a middle of a UTF-16 symbol at byte offset 4"),
         (
             ent("bold", 0, 1),
-            "Entity beginning at UTF-16 offset 0 ends in a middle of a UTF-16 symbol at byte offset 4",
+            "Entity beginning at UTF-16 offset 0 ends in a middle of a UTF-16 symbol "
+            "at byte offset 4",
         ),
         (ent("bold", -1, 1), "Receive an entity with incorrect offset -1"),
         (ent("bold", 0, -2), "Receive an entity with incorrect length -2"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from hypothesis import given, settings
@@ -9,8 +10,11 @@ from hypothesis import strategies as st
 
 from magpie.sandbox.formatting import (
     EntityParseError,
+    MessageEntityError,
     UnsupportedParseMode,
+    find_auto_entities,
     normalize,
+    parse_entities_param,
     parse_text,
     utf16_len,
 )
@@ -19,11 +23,11 @@ MODES = ["HTML", "MarkdownV2", "Markdown", None, "bogus"]
 FAST = settings(max_examples=150, deadline=None)
 
 # Text the generators use: markup-significant characters, emoji, Cyrillic, tabs, newlines.
-ALPHABET = list("ab z09 \n\t_*[]()~`>#+-=|{}.!\\<&;\"'/@$") + ["🏟", "👍", "я", "é", "\u200f"]
-markupish = st.text(
-    alphabet=st.sampled_from(ALPHABET + ["<b>", "</b>", "<a href='", "&lt;", "```", "||", "__"]),
-    max_size=40,
-)
+ALPHABET = [*"ab z09 \n\t_*[]()~`>#+-=|{}.!\\<&;\"'/@$", "🏟", "👍", "я", "é", "\u200f"]
+markupish = st.lists(
+    st.sampled_from([*ALPHABET, "<b>", "</b>", "<a href='", "&lt;", "```", "||", "__", "**>"]),
+    max_size=30,
+).map("".join)
 
 
 def assert_fits(text: str, entities: list[dict[str, object]]) -> None:
@@ -33,7 +37,7 @@ def assert_fits(text: str, entities: list[dict[str, object]]) -> None:
         offset, length = entity["offset"], entity["length"]
         assert isinstance(offset, int) and isinstance(length, int)
         assert length > 0
-        assert 0 <= offset and offset + length <= size
+        assert offset >= 0 and offset + length <= size
 
 
 @FAST
@@ -44,6 +48,50 @@ def test_parse_text_raises_only_its_own_errors(text: str, mode: str | None) -> N
     except (EntityParseError, UnsupportedParseMode):
         return
     assert_fits(result_text, entities)
+
+
+@FAST
+@given(st.one_of(st.text(max_size=60), markupish))
+def test_auto_entities_fit_the_text(text: str) -> None:
+    assert_fits(text, find_auto_entities(text))
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 40)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+entity_like = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(
+            ["bold", "pre", "text_link", "text_mention", "custom_emoji", "url", "x"]
+        )
+    },
+    optional={
+        "offset": st.integers(-2, 12) | json_values,
+        "length": st.integers(-2, 12) | json_values,
+        "url": st.sampled_from(["https://a.com", "tg://user?id=1", "bad"]) | json_values,
+        "user": st.fixed_dictionaries({"id": st.integers(-1, 5)}) | json_values,
+        "custom_emoji_id": st.integers(-1, 3) | json_values,
+        "language": json_values,
+    },
+)
+
+
+@FAST
+@given(st.text(max_size=12), st.lists(entity_like | json_values, max_size=4))
+def test_entities_param_raises_only_its_own_errors(text: str, items: list[object]) -> None:
+    try:
+        entities = parse_entities_param(text, json.dumps(items))
+    except MessageEntityError:
+        return
+    assert_fits(*normalize(text, entities))
 
 
 @dataclass
@@ -59,6 +107,7 @@ class Node:
 STYLES = ["bold", "italic", "underline", "strikethrough", "spoiler"]
 URLS = ["https://example.com/a?b=c", "http://t.me/x", "tg://user?id=12345"]
 plain_text = st.text(alphabet=st.sampled_from(ALPHABET), max_size=8)
+code_text = st.text(alphabet=st.sampled_from(ALPHABET), min_size=1, max_size=8)
 
 
 @st.composite
@@ -74,8 +123,10 @@ def nodes(draw: st.DrawFn, banned: frozenset[str] = frozenset(), depth: int = 0)
         if depth == 0:
             options += ["pre"]
         kind = draw(st.sampled_from(options))
-        if kind in ("text", "code"):
+        if kind == "text":
             result.append(Node(kind, draw(plain_text)))
+        elif kind == "code":  # an empty `` next to another backtick would read as ```
+            result.append(Node(kind, draw(code_text)))
         elif kind == "pre":
             language = draw(st.sampled_from(["", "python", "c++"]))
             result.append(Node(kind, draw(plain_text), language))
@@ -164,14 +215,18 @@ def md_escape(text: str, special: set[str] = MARKDOWN_SPECIAL) -> str:
 
 
 def to_markdown_v2(document: list[Node]) -> str:
-    out = ""
+    out: list[str] = []
+    after_underscore = False
 
-    def emit(piece: str) -> None:
+    def emit(piece: str, *, marker: bool = False) -> None:
         # "_" then "__" would read as one marker; an empty code span keeps them apart.
-        nonlocal out
-        if out.endswith("_") and piece.startswith("_") and not out.endswith("\\_"):
-            out += "``"
-        out += piece
+        nonlocal after_underscore
+        if not piece:
+            return
+        if after_underscore and marker and piece.startswith("_"):
+            out.append("``")
+        out.append(piece)
+        after_underscore = marker and piece.endswith("_")
 
     def render(items: list[Node]) -> None:
         for node in items:
@@ -188,12 +243,12 @@ def to_markdown_v2(document: list[Node]) -> str:
                 render(node.children)
                 emit("](" + md_escape(node.argument, {")", "\\"}) + ")")
             else:
-                emit(MARKERS[node.kind])
+                emit(MARKERS[node.kind], marker=True)
                 render(node.children)
-                emit(MARKERS[node.kind])
+                emit(MARKERS[node.kind], marker=True)
 
     render(document)
-    return out
+    return "".join(out)
 
 
 @FAST

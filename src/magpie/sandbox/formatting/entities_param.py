@@ -127,10 +127,7 @@ def _check(entity: Entity) -> Entity:
 
 
 def read_entities_param(text: str, raw_json: str) -> list[Entity]:
-    """Validated entities of the parameter, relative to the raw text.
-
-    Unparsable JSON, or JSON that is not an array, is ignored as the Bot API ignores it.
-    """
+    """Validated entities of the parameter; JSON that is not an array is ignored, as by Telegram."""
     value = _load(raw_json) if raw_json else None
     if not isinstance(value, list):
         return []
@@ -141,9 +138,7 @@ def read_entities_param(text: str, raw_json: str) -> list[Entity]:
 
 
 def parse_entities_param(text: str, raw_json: str) -> list[dict[str, object]]:
-    """The entities parameter as Bot API MessageEntity dicts (not yet normalised).
-
-    Raises MessageEntityError ("Bad Request: can't parse MessageEntity: ...") for malformed
-    elements and its subclass InvalidEntitiesError for entities that do not fit the text.
-    """
+    """The entities parameter as MessageEntity dicts, not yet normalised; see `.description`."""
+    # MessageEntityError for malformed elements; its subclass InvalidEntitiesError when the
+    # entities are well-formed but Telegram refuses them (bad URL, outside the text, ...).
     return [entity.to_dict() for entity in read_entities_param(text, raw_json)]

@@ -25,20 +25,19 @@ _TAGS = frozenset(
     | {"tg-spoiler", "tg-emoji", "tg-time", "span", "pre", "code", "blockquote"}
 )
 _SIMPLE = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "u": "underline",
-    "ins": "underline",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
+    tag: kind
+    for kind, tags in {
+        "bold": "b strong",
+        "italic": "i em",
+        "strikethrough": "s strike del",
+        "underline": "u ins",
+        "spoiler": "tg-spoiler span",
+    }.items()
+    for tag in tags.split()
 }
 _NAMED = {b"lt": 0x3C, b"gt": 0x3E, b"amp": 0x26, b"quot": 0x22}
 _LT, _GT, _AMP, _SLASH, _EQ, _QUOTE, _APOSTROPHE = b"<>&/=\"'"
+_NAME_STOPS = frozenset(b"=>/\"'")
 _BAD_SURROGATES = (
     "Text contains invalid Unicode characters after decoding HTML entities, "
     "check for unmatched surrogate code units"
@@ -78,11 +77,11 @@ def _decode_entity(text: bytes, pos: int) -> tuple[int, int] | None:
         if at(pos + 2) == ord("x"):
             end += 1
             while _hex_value(at(end)) < 16:
-                code = code * 16 + _hex_value(at(end))
+                code = min(code * 16 + _hex_value(at(end)), 0x110000)
                 end += 1
         else:
             while is_digit(at(end)):
-                code = code * 10 + at(end) - 0x30
+                code = min(code * 10 + at(end) - 0x30, 0x110000)
                 end += 1
         if code == 0 or code >= 0x10FFFF or end - pos >= 10:
             return None
@@ -178,13 +177,7 @@ class _HtmlParser:
         if self.at(i) == _GT:
             return i
         name_begin = i
-        while not is_space(self.at(i)) and self.at(i) not in (
-            _EQ,
-            _GT,
-            _SLASH,
-            _QUOTE,
-            _APOSTROPHE,
-        ):
+        while not is_space(self.at(i)) and self.at(i) not in _NAME_STOPS:
             i += 1
         attribute = self.text[name_begin:i]
         if not attribute:

@@ -19,11 +19,9 @@ _BACKTICK, _NEWLINE, _RETURN = ord("`"), ord("\n"), ord("\r")
 
 
 def parse_markdown(source: str) -> tuple[str, list[Entity]]:
-    """Plain text and raw entities of a legacy-Markdown text, or EntityParseError.
-
-    TDLib rewrites the text in place while reading it; `[text]` without `(url)` takes its URL
-    from that half-rewritten buffer, so the buffer is kept here too to give the same links.
-    """
+    """Plain text and raw entities of a legacy-Markdown text, or EntityParseError."""
+    # TDLib rewrites the text in place while reading it, and `[text]` without `(url)` takes its
+    # URL from that half-rewritten buffer; the buffer is kept here too to give the same links.
     buf = bytearray(to_utf8(source))
     size = len(buf)
 

@@ -80,10 +80,7 @@ def remove_crossing_blockquotes(entities: list[Entity], quotes: list[Entity]) ->
 
 
 def split_around(splittable: list[Entity], others: list[Entity]) -> list[Entity]:
-    """TDLib's split_entities: merge touching bold & co. and cut them at every other edge.
-
-    Pieces that fall inside code, pre or date_time are dropped.
-    """
+    """TDLib's split_entities: merge bold & co., cut them at other edges, drop them in code."""
     begin = dict.fromkeys(SPLITTABLE, 0)
     end = dict.fromkeys(SPLITTABLE, 0)
     result: list[Entity] = []

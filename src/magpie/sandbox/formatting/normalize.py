@@ -32,11 +32,9 @@ def _utf8_size(code: int) -> int:
 
 
 def clean(text: str, entities: list[Entity]) -> str:
-    """clean_input_string(_with_entities): control characters become spaces, some go away.
-
-    `entities` must be sorted and may nest but not cross; they are shifted in place. Raises
-    InvalidEntitiesError when an entity does not fit the text.
-    """
+    """clean_input_string: controls become spaces, some characters go; entities shift in place."""
+    # `entities` must be sorted and may nest but not cross; InvalidEntitiesError when one does
+    # not fit the text.
     out: list[str] = []
     stack: list[tuple[Entity, int]] = []
     upcoming = 0
@@ -101,11 +99,8 @@ def _last_visible(text: str) -> tuple[int, int] | None:
 
 
 def normalize_entities(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
-    """fix_formatted_text for a message being sent: the text and entities Telegram stores.
-
-    Auto-detected entities (URLs, mentions, ...) are not added here; see `with_auto_entities`.
-    Blank results come back as ("", []).
-    """
+    """fix_formatted_text: the text and entities Telegram stores; blank text becomes ("", [])."""
+    # Auto-detected entities (URLs, mentions, ...) are not added here; see with_auto_entities.
     entities = [entity.copy() for entity in entities]
     for entity in entities:
         if not 0 <= entity.offset <= _MAX_OFFSET:

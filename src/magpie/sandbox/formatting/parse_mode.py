@@ -26,11 +26,8 @@ def _as_dicts(text: str, entities: list[Entity]) -> tuple[str, list[dict[str, ob
 
 
 def parse_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, object]]]:
-    """Plain text and Bot API entities of a formatted text, normalised as Telegram stores them.
-
-    parse_mode is case-insensitive; None, "" and "none" mean plain text. Raises
-    UnsupportedParseMode or EntityParseError. Blank results come back as ("", []).
-    """
+    """Plain text and entities as Telegram stores them; None, "" or "none" mean plain text."""
+    # Raises UnsupportedParseMode or EntityParseError; blank results come back as ("", []).
     mode = ascii_lower(parse_mode or "")
     entities: list[Entity] = []
     if text and mode and mode != "none":
@@ -42,10 +39,7 @@ def parse_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, o
 
 
 def normalize(text: str, entities: list[dict[str, object]]) -> tuple[str, list[dict[str, object]]]:
-    """TDLib's fix_formatted_text for Bot API entities: clean, trim, drop and split, sort.
-
-    Raises InvalidEntitiesError when an entity does not fit the text.
-    """
+    """fix_formatted_text for Bot API entity dicts; InvalidEntitiesError if one does not fit."""
     return _as_dicts(*normalize_entities(text, [from_dict(item) for item in entities]))
 
 

@@ -67,7 +67,7 @@ _ASCII_LOWER = {code: code + 32 for code in range(0x41, 0x5B)}
 def exact_int(text: str, bits: int) -> int | None:
     """td::to_integer_safe: the integer only if `text` is its own canonical decimal form."""
     body = text[1:] if text.startswith("-") else text
-    if not body or not body.isascii() or not body.isdigit():
+    if not body or len(body) > 20 or not body.isascii() or not body.isdigit():
         return None
     value = int(text)
     if str(value) != text or not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
@@ -78,12 +78,11 @@ def exact_int(text: str, bits: int) -> int | None:
 def lenient_int32(text: str) -> int:
     """td::to_integer<int32>: an optional minus, leading digits, wrapped to 32 bits."""
     negative = text.startswith("-")
-    digits = ""
+    value = 0
     for char in text[1:] if negative else text:
         if not ("0" <= char <= "9"):
             break
-        digits += char
-    value = int(digits or "0") % (1 << 32)
+        value = (value * 10 + ord(char) - 0x30) % (1 << 32)
     if negative:
         value = (-value) % (1 << 32)
     return value - (1 << 32) if value >= 1 << 31 else value

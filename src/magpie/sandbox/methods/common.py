@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from magpie.sandbox import formatting
-from magpie.sandbox.errors import bad_request
+from magpie.sandbox.errors import ApiError, bad_request
 from magpie.sandbox.methods.registry import Call
 from magpie.sandbox.model import Chat, Message
 from magpie.sandbox.render import message_json
@@ -36,20 +36,10 @@ def parse_formatted(
         raise bad_request("message text is empty")
     if len(raw.encode()) > RAW_TEXT_BYTES_LIMIT:
         raise bad_request("text is too long")
-    mode = params.get(mode_key)
     try:
-        if params.has(entities_key) and not mode:
-            text = raw
-            entities = formatting.parse_entities_param(raw, params.text(entities_key))
-            text, entities = formatting.normalize(text, entities)
-        else:
-            text, entities = formatting.parse_text(raw, mode)
-    except formatting.UnsupportedParseMode:
-        raise bad_request("unsupported parse_mode") from None
-    except formatting.EntityParseError as error:
-        raise bad_request(f"can't parse entities: {error}") from None
-    except formatting.MessageEntityError as error:
-        raise bad_request(f"can't parse MessageEntity: {error}") from None
+        text, entities = formatting.format_text(raw, params.get(mode_key), params.get(entities_key))
+    except formatting.FormattingError as error:
+        raise ApiError(400, error.description) from None
     if not text.strip() and not (caption or allow_empty):
         raise bad_request("text must be non-empty")
     limit = CAPTION_LIMIT if caption else TEXT_LIMIT
@@ -59,6 +49,8 @@ def parse_formatted(
 
 
 def text_content(text: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """A text message as Telegram stores it: links, mentions and commands detected too."""
+    entities = formatting.with_auto_entities(text, entities)
     content: dict[str, Any] = {"text": text}
     if entities:
         content["entities"] = entities

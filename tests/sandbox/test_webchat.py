@@ -1,0 +1,116 @@
+"""The web chat page and its assets are served next to the Bot API; the demo scene it opens on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from magpie.sandbox import Sandbox
+from magpie.sandbox.scene import demo_scene
+from magpie.sandbox.server import build_app
+
+TOKEN = "7000000001:SANDBOX-test-token"
+
+
+Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture
+def fresh() -> Sandbox:
+    """A sandbox that is not listening: the test client serves its app."""
+    sandbox = Sandbox()
+    sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    return sandbox
+
+
+@pytest.fixture
+async def client(fresh: Sandbox) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(build_app(fresh))) as running:
+        yield running
+
+
+async def test_the_page_is_served_at_the_root(client: Client) -> None:
+    response = await client.get("/")
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    assert response.headers["Cache-Control"] == "no-cache"
+    page = await response.text()
+    for testid in ("chat-list", "identity-select", "composer", "send-button", "message-list"):
+        assert f'data-testid="{testid}"' in page
+    assert "/static/app.js" in page and "/static/style.css" in page
+    assert "http://" not in page and "https://" not in page  # offline: nothing from a CDN
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("app.js", "text/javascript"), ("style.css", "text/css"), ("index.html", "text/html")],
+)
+async def test_assets_are_served_with_their_content_types(
+    client: Client, name: str, content_type: str
+) -> None:
+    response = await client.get(f"/static/{name}")
+    assert response.status == 200
+    assert response.content_type == content_type
+    assert response.charset == "utf-8"
+    assert len(await response.read()) > 100
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/missing.js", "/static/..%2Froutes.py", "/static/.hidden.js", "/static/"]
+)
+async def test_nothing_else_is_served_from_static(client: Client, path: str) -> None:
+    response = await client.get(path)
+    assert response.status == 404
+
+
+async def test_the_script_never_puts_text_into_html(client: Client) -> None:
+    script = await (await client.get("/static/app.js")).text()
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+    assert "document.write" not in script
+
+
+async def test_bot_api_and_control_routes_still_answer(
+    client: Client,
+) -> None:
+    me = await (await client.get(f"/bot{TOKEN}/getMe")).json()
+    assert me["ok"] and me["result"]["username"] == "magpie_bot"
+    state = await (await client.get("/sandbox/api/state")).json()
+    assert state["ok"] and state["result"]["bots"][0]["username"] == "magpie_bot"
+    unknown = await client.get("/no/such/path")
+    assert unknown.status == 404
+    assert (await unknown.json())["ok"] is False
+
+
+def test_demo_scene_builds_the_private_chat_the_trip_and_the_book_club(fresh: Sandbox) -> None:
+    bot = fresh.bot()
+    scene = demo_scene(fresh, bot)
+    world = fresh.world
+    names = {u.first_name: u.id for u in world.users.values() if not u.is_bot}
+    assert names == {"You": scene.you, "Ann": scene.ann, "Bob": scene.bob, "Chloe": scene.chloe}
+    trip, club = world.groups[scene.weekend_trip], world.groups[scene.book_club]
+    assert (trip.title, trip.is_forum) == ("Weekend trip", False)
+    assert (club.title, club.is_forum) == ("Book club", True)
+    for chat in (trip, club):
+        assert set(names.values()) | {bot.id} == {m.user_id for m in chat.members.values()}
+    assert trip.members[bot.id].status == "member"
+    assert club.members[bot.id].status == "administrator"
+    assert bot.privacy_mode  # as the bot has it: the trip shows it only what addresses it
+    assert {t.thread_id: t.name for t in club.topics.values()} == {
+        scene.fantasy: "Fantasy",
+        scene.sci_fi: "Sci-fi",
+    }
+    created = [m for m in club.messages.values() if "forum_topic_created" in m.content]
+    assert [m.sender_id for m in created] == [scene.ann, scene.ann]
+
+
+async def test_the_scene_is_what_the_page_discovers(client: Client, fresh: Sandbox) -> None:
+    scene = demo_scene(fresh, fresh.bot())
+    state = (await (await client.get("/sandbox/api/state")).json())["result"]
+    assert [u["first_name"] for u in state["users"]] == ["You", "Ann", "Bob", "Chloe"]
+    assert [g["title"] for g in state["groups"]] == ["Weekend trip", "Book club"]
+    club = state["groups"][1]
+    assert [t["name"] for t in club["topics"]] == ["Fantasy", "Sci-fi"]
+    assert club["id"] == scene.book_club
