@@ -1,30 +1,80 @@
-"""The `magpie` command: sandbox, run, migrate, demo."""
+"""The `magpie` command: run, migrate, sandbox, demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from magpie.sandbox import BotSpec, FloodPolicy, Sandbox, new_token
+from magpie.config import ConfigError, load_settings
+from magpie.observability.logging import configure_logging
+
+SubParsers = argparse._SubParsersAction
 
 
-def _sandbox_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("sandbox", help="run the local Telegram Bot API sandbox")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument(
+def _add_commands(sub: SubParsers[argparse.ArgumentParser]) -> None:
+    sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
+    migrate = sub.add_parser("migrate", help="apply database migrations (or undo them)")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="undo down to REVISION (base)")
+    sandbox = sub.add_parser("sandbox", help="run the local Telegram Bot API sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument(
         "--token",
         action="append",
         default=[],
         help="a bot token to serve (repeatable); one is generated when none is given",
     )
-    parser.add_argument("--username", default="magpie_bot", help="username of the first bot")
-    parser.add_argument("--flood", choices=("telegram", "off"), default="telegram")
+    sandbox.add_argument("--username", default="magpie_bot", help="username of the first bot")
+    sandbox.add_argument("--flood", choices=("telegram", "off"), default="telegram")
+    demo = sub.add_parser("demo", help="sandbox + Magpie + web chat page, all offline")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
 
 
-async def _serve_sandbox(args: argparse.Namespace) -> None:
+def _until_signal() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _run() -> None:
+    from magpie.app import running, serve
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    async with running(settings) as runtime:
+        await serve(runtime, stop=_until_signal())
+
+
+async def _migrate(downgrade_to: str | None) -> None:
+    from magpie.storage.database import create_engine
+    from magpie.storage.migrate import downgrade, pending, upgrade
+
+    settings = load_settings()
+    engine = create_engine(settings.sqlalchemy_url, pooled=False)
+    try:
+        if downgrade_to:
+            await downgrade(engine, downgrade_to)
+            print(f"Downgraded to {downgrade_to}.")
+            return
+        todo = await pending(engine)
+        await upgrade(engine)
+        print(f"Applied {len(todo)} migration(s)." if todo else "The database is up to date.")
+    finally:
+        await engine.dispose()
+
+
+async def _sandbox(args: argparse.Namespace) -> None:
+    from magpie.sandbox import BotSpec, FloodPolicy, Sandbox, new_token
+
     tokens = args.token or [new_token()]
     specs = [
         BotSpec(token, args.username if i == 0 else f"{args.username}{i + 1}")
@@ -38,21 +88,37 @@ async def _serve_sandbox(args: argparse.Namespace) -> None:
         print(f"  TELEGRAM_API_URL={sandbox.url}")
         for spec in specs:
             print(f"  TELEGRAM_BOT_TOKEN={spec.token}   (@{spec.username})")
-        print(f"  control API: {sandbox.url}/sandbox/api/state")
+        print(f"  web chat: {sandbox.url}/   control API: {sandbox.url}/sandbox/api/state")
         sys.stdout.flush()
-        await asyncio.Event().wait()
+        await _until_signal().wait()
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    from magpie.demo import run_demo
+
+    await run_demo(host=args.host, port=args.port, data_dir=Path("data"), stop=_until_signal())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="magpie", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    _sandbox_parser(sub)
+    parser = argparse.ArgumentParser(
+        prog="magpie", description="Magpie, an AI assistant for Telegram."
+    )
+    _add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:
-        if args.command == "sandbox":
-            asyncio.run(_serve_sandbox(args))
+        if args.command == "run":
+            asyncio.run(_run())
+        elif args.command == "migrate":
+            asyncio.run(_migrate(args.downgrade))
+        elif args.command == "sandbox":
+            asyncio.run(_sandbox(args))
+        elif args.command == "demo":
+            asyncio.run(_demo(args))
+    except ConfigError as error:
+        print(f"magpie: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        return 0
+        return 130
     return 0
 
 

@@ -1,0 +1,137 @@
+"""Start and stop a whole Magpie: database ready, bot known, handlers wired, updates flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.types import BotCommand
+from aiohttp import web
+from dishka import AsyncContainer, Provider
+from dishka.integrations.aiogram import setup_dishka
+
+from magpie.config import ConfigError, Settings
+from magpie.conversation.types import Identity
+from magpie.di import build_container
+from magpie.ingress.pipeline import UpdatePipeline
+from magpie.ingress.polling import poll
+from magpie.ingress.webhook import webhook_app
+from magpie.observability.metrics import Metrics
+from magpie.storage.database import create_engine
+from magpie.storage.inbox import Inbox
+from magpie.storage.migrate import pending, upgrade
+from magpie.telegram.bot import create_bot
+from magpie.telegram.routers import add_directory, build_dispatcher
+
+log = structlog.get_logger(__name__)
+COMMANDS = [
+    BotCommand(command="new", description="Start a fresh conversation"),
+    BotCommand(command="stop", description="Stop the answer being written"),
+    BotCommand(command="retry", description="Answer my last message again"),
+    BotCommand(command="help", description="What I can do"),
+]
+
+
+async def prepare_database(settings: Settings) -> None:
+    """Apply pending migrations, or refuse to start when AUTO_MIGRATE is off."""
+    engine = create_engine(settings.sqlalchemy_url, pooled=False)
+    try:
+        todo = await pending(engine)
+        if todo and not settings.auto_migrate:
+            raise ConfigError(
+                f"the database needs {len(todo)} migration(s) ({', '.join(todo)}): "
+                "run `magpie migrate`, or set AUTO_MIGRATE=true"
+            )
+        if todo:
+            await upgrade(engine)
+            log.info("database.migrated", revisions=todo)
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Runtime:
+    """A running Magpie's parts, for the front doors (and for tests)."""
+
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    container: AsyncContainer
+    pipeline: UpdatePipeline
+    identity: Identity
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, *, extra: list[Provider] | None = None
+) -> AsyncIterator[Runtime]:
+    """Everything but the front door: use `serve` for that."""
+    await prepare_database(settings)
+    bot = create_bot(settings)
+    try:
+        me = await bot.get_me()
+        identity = Identity(
+            id=me.id,
+            username=me.username or "",
+            aliases=tuple(settings.bot_aliases),
+            name=me.first_name,
+        )
+        container = build_container(settings, bot=bot, identity=identity, extra=extra)
+        try:
+            dispatcher = build_dispatcher()
+            setup_dishka(container, dispatcher, auto_inject=True)
+            add_directory(dispatcher)
+            await dispatcher.emit_startup(bot=bot)
+            await bot.set_my_commands(COMMANDS)
+            pipeline = UpdatePipeline(
+                dispatcher=dispatcher,
+                bot=bot,
+                inbox=await container.get(Inbox),
+                metrics=await container.get(Metrics),
+                username=identity.username,
+            )
+            recovered = await pipeline.recover()
+            log.info("magpie.ready", bot=identity.username, recovered=recovered)
+            try:
+                yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
+            finally:
+                await pipeline.queues.cancel()
+                await dispatcher.emit_shutdown(bot=bot)
+        finally:
+            await container.close()
+    finally:
+        await bot.session.close()
+
+
+async def serve(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set; until `stop` is set."""
+    stop = stop or asyncio.Event()
+    settings, bot = runtime.settings, runtime.bot
+    allowed = runtime.dispatcher.resolve_used_update_types()
+    if not settings.use_webhook:
+        await bot.delete_webhook()
+        await poll(bot, runtime.pipeline, allowed_updates=allowed, stop=stop)
+        return
+    assert settings.webhook_url is not None
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret
+        else secrets.token_urlsafe(32)
+    )
+    path = urlsplit(settings.webhook_url).path or "/"
+    host, _, port = settings.webhook_listen.rpartition(":")
+    app_runner = web.AppRunner(webhook_app(runtime.pipeline, secret=secret, path=path))
+    await app_runner.setup()
+    await web.TCPSite(app_runner, host or "0.0.0.0", int(port)).start()
+    try:
+        await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=allowed)
+        log.info("webhook.listening", url=settings.webhook_url, listen=settings.webhook_listen)
+        await stop.wait()
+    finally:
+        await app_runner.cleanup()

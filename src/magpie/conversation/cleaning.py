@@ -1,0 +1,25 @@
+"""Untrusted text made safe to store and show to a model."""
+
+from __future__ import annotations
+
+import re
+
+# Invisible characters used to smuggle instructions or spoof text: Unicode tags, bidi
+# overrides and isolates, zero-width space, word joiner and invisible operators, BOM.
+# Zero-width (non-)joiners stay: scripts and emoji sequences need them.
+INVISIBLE = re.compile(
+    "[\U000e0000-\U000e007f\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff\u180e]"
+)
+MAX_CHARS = 8000
+
+
+def clean_text(text: str) -> str:
+    """Drop invisible control characters; keep everything a person can see."""
+    return INVISIBLE.sub("", text)
+
+
+def clip(text: str, limit: int = MAX_CHARS) -> tuple[str, bool]:
+    """At most `limit` characters for the model; True when something was cut."""
+    if len(text) <= limit:
+        return text, False
+    return text[:limit] + " …[cut]", True

@@ -1,0 +1,51 @@
+"""In-memory twin of ConversationStore, for tests and for the bench's baseline."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from magpie.conversation.types import ConversationKey, Incoming, Line, TurnRecord
+
+
+class MemoryConversationStore:
+    """Keeps everything in dicts; same behaviour as the SQL store."""
+
+    def __init__(self) -> None:
+        self.lines: dict[ConversationKey, list[Line]] = defaultdict(list)
+        self.incoming: dict[ConversationKey, list[Incoming]] = defaultdict(list)
+        self.turns: list[TurnRecord] = []
+        self.fresh_from: dict[ConversationKey, int] = {}
+
+    async def save_incoming(self, message: Incoming) -> None:
+        known = {line.message_id for line in self.lines[message.key]}
+        if message.message_id in known:
+            return
+        self.incoming[message.key].append(message)
+        self.lines[message.key].append(
+            Line(message.message_id, message.speaker.name, message.text, from_assistant=False)
+        )
+
+    async def save_edit(self, message: Incoming) -> None:
+        lines = self.lines[message.key]
+        for index, line in enumerate(lines):
+            if line.message_id == message.message_id and not line.from_assistant:
+                lines[index] = Line(line.message_id, line.speaker, message.text, False)
+
+    async def history(self, key: ConversationKey, *, limit: int) -> list[Line]:
+        start = self.fresh_from.get(key, 0)
+        return self.lines[key][start:][-limit:]
+
+    async def start_fresh(self, key: ConversationKey) -> None:
+        self.fresh_from[key] = len(self.lines[key])
+
+    async def last_prompt(self, key: ConversationKey) -> Incoming | None:
+        answered = {t.trigger_message_id for t in self.turns if t.key == key}
+        for message in reversed(self.incoming[key]):
+            if message.message_id in answered or not message.in_group:
+                return message
+        return None
+
+    async def save_turn(self, turn: TurnRecord) -> None:
+        self.turns.append(turn)
+        for sent in turn.sent:
+            self.lines[turn.key].append(Line(sent.message_id, "assistant", sent.text, True))

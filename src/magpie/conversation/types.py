@@ -1,0 +1,139 @@
+"""The conversation's own vocabulary, free of Telegram, SQL and vendor types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+ChatType = Literal["private", "group", "supergroup", "channel"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """A chat, or one topic of a forum: each has its own history."""
+
+    chat_id: int
+    thread_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who wrote a message."""
+
+    id: int
+    name: str
+    username: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """What in a message could be meant for the bot, as extracted from Telegram's entities."""
+
+    mentions: frozenset[str] = frozenset()  # lower-cased usernames without "@"
+    mentioned_ids: frozenset[int] = frozenset()  # text mentions of users without usernames
+    command: str | None = None  # "/retry" → "retry"
+    command_target: str | None = None  # "/retry@magpie_bot" → "magpie_bot"
+    replies_to_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A message someone sent, as the assistant needs it."""
+
+    key: ConversationKey
+    message_id: int
+    chat_type: ChatType
+    speaker: Speaker
+    text: str
+    sent_at: datetime
+    kind: str = "text"
+    reply_to_message_id: int | None = None
+    addressing: Addressing = field(default_factory=Addressing)
+    forwarded_from: str | None = None
+    chat_title: str | None = None
+    readable: bool = True  # False for media Magpie cannot read yet (the text is a placeholder)
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat_type != "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """How the bot is known: its id, @username and the names people call it by."""
+
+    id: int
+    username: str
+    aliases: tuple[str, ...] = ()
+    name: str = "Magpie"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One remembered message, ready to become part of a prompt."""
+
+    message_id: int
+    speaker: str
+    text: str
+    from_assistant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMessage:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What the model sees: instructions, earlier messages (oldest first) and the new message."""
+
+    system: str
+    history: tuple[PromptMessage, ...]
+    message: str
+    tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A model's finished answer and what it cost."""
+
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    model: str = ""
+
+
+class Outcome(StrEnum):
+    """How a turn ended."""
+
+    ANSWERED = "answered"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message the bot sent, for the record."""
+
+    message_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """Everything about one turn that is stored: its outcome, cost and the messages it sent."""
+
+    key: ConversationKey
+    trigger_message_id: int | None
+    model: str
+    outcome: Outcome
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    sent: tuple[Sent, ...]
+    error: str | None = None

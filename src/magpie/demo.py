@@ -1,0 +1,50 @@
+"""`magpie demo`: the sandbox, Magpie on embedded defaults, and the web chat page — offline."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+from magpie.app import running, serve
+from magpie.config import load_settings
+from magpie.observability.logging import configure_logging
+from magpie.sandbox import BotSpec, FloodPolicy, Sandbox
+from magpie.sandbox.scene import demo_scene
+
+DEMO_TOKEN = "7000000001:SANDBOX-magpie-demo"  # noqa: S105 (the sandbox's own token)
+
+
+async def run_demo(*, host: str, port: int, data_dir: Path, stop: asyncio.Event) -> None:
+    """Start everything, print where to open it, and run until `stop` is set."""
+    demo_dir = data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)  # the sandbox starts empty, so does Magpie
+    sandbox = Sandbox(
+        bots=[BotSpec(DEMO_TOKEN, "magpie_bot", "Magpie")],
+        flood=FloodPolicy.named("telegram"),
+        host=host,
+        port=port,
+    )
+    async with sandbox:
+        demo_scene(sandbox, sandbox.bot())
+        settings = load_settings(
+            telegram_bot_token=DEMO_TOKEN,
+            telegram_api_url=sandbox.url,
+            webhook_url=None,
+            database_url=None,
+            data_dir=demo_dir,
+            log_format="console",
+            log_level="WARNING",
+        )
+        configure_logging(settings.log_level, settings.log_format)
+        async with running(settings) as runtime:
+            print(
+                f"\n  Magpie demo is running — open {sandbox.url}/ in your browser.\n"
+                f"  Model: {settings.llm_model}; database: {settings.sqlalchemy_url}\n"
+                f"  Bot API sandbox: {sandbox.url} (token {DEMO_TOKEN})\n"
+                "  Press Ctrl+C to stop.\n",
+                flush=True,
+            )
+            sys.stdout.flush()
+            await serve(runtime, stop=stop)

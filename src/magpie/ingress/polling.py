@@ -1,0 +1,53 @@
+"""Long polling: ask for updates, record them, and only then acknowledge them (next offset)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+
+from magpie.ingress.pipeline import UpdatePipeline
+
+log = structlog.get_logger(__name__)
+POLL_TIMEOUT = 25
+
+
+async def poll(
+    bot: Bot,
+    pipeline: UpdatePipeline,
+    *,
+    allowed_updates: list[str],
+    offset: int | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Loop until `stop` is set; network trouble backs off exponentially up to a minute."""
+    stop = stop or asyncio.Event()
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            updates = await bot.get_updates(
+                offset=offset,
+                timeout=POLL_TIMEOUT,
+                allowed_updates=allowed_updates,
+                request_timeout=POLL_TIMEOUT + 10,
+            )
+        except TelegramRetryAfter as error:
+            await _sleep(stop, error.retry_after)
+            continue
+        except (TelegramNetworkError, TelegramServerError) as error:
+            log.warning("polling.retrying", error=str(error), in_seconds=backoff)
+            await _sleep(stop, backoff)
+            backoff = min(60.0, backoff * 2)
+            continue
+        backoff = 1.0
+        if updates:
+            await pipeline.accept(updates)  # durable first...
+            offset = updates[-1].update_id + 1  # ...then acknowledged by the next request
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

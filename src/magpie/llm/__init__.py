@@ -1,0 +1,1 @@
+"""Language models: built from `provider:model` strings, the offline model, token counting."""

@@ -1,0 +1,43 @@
+"""Every Prometheus metric Magpie exports, in one place. Never a user id as a label."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class Metrics:
+    """The metric families, registered on one registry (a fresh one per app keeps tests apart)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.updates = Counter(
+            "magpie_updates_total",
+            "Updates received, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.turns = Counter(
+            "magpie_turns_total",
+            "Assistant turns, by chat type and outcome.",
+            ["chat_type", "outcome"],
+            registry=self.registry,
+        )
+        self.turn_seconds = Histogram(
+            "magpie_turn_seconds",
+            "Wall time of one assistant turn, from trigger to final message.",
+            ["chat_type"],
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
+        )
+        self.llm_tokens = Counter(
+            "magpie_llm_tokens_total",
+            "Tokens sent to and received from models.",
+            ["model", "direction"],
+            registry=self.registry,
+        )
+        self.telegram_errors = Counter(
+            "magpie_telegram_errors_total",
+            "Bot API calls that failed, by method and error code.",
+            ["method", "code"],
+            registry=self.registry,
+        )

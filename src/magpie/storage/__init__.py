@@ -1,0 +1,1 @@
+"""Persistence: engine, tables, repositories and Alembic migrations."""

@@ -1,0 +1,83 @@
+"""Users, chats and topics Magpie has seen, kept current on every update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from magpie.storage.conversations import insert_for
+from magpie.storage.database import Database
+from magpie.storage.tables import ChatRow, TopicRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChatInfo:
+    id: int
+    type: str
+    title: str | None = None
+    username: str | None = None
+    is_forum: bool = False
+
+
+class Directory:
+    """Upserts in one transaction per update (cheap: rows change rarely)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def remember(
+        self,
+        *,
+        users: list[UserInfo],
+        chat: ChatInfo | None,
+        topic: tuple[int, str | None] | None = None,
+    ) -> None:
+        async with self.db.write() as session:
+            for user in users:
+                values = {
+                    "first_name": user.first_name,
+                    "last_name": user.last_name,
+                    "username": user.username,
+                    "language_code": user.language_code,
+                    "is_bot": user.is_bot,
+                }
+                await session.execute(
+                    insert_for(session, UserRow)
+                    .values(id=user.id, **values)
+                    .on_conflict_do_update(index_elements=["id"], set_=values)
+                )
+            if chat is not None:
+                values = {
+                    "type": chat.type,
+                    "title": chat.title,
+                    "username": chat.username,
+                    "is_forum": chat.is_forum,
+                }
+                await session.execute(
+                    insert_for(session, ChatRow)
+                    .values(id=chat.id, **values)
+                    .on_conflict_do_update(index_elements=["id"], set_=values)
+                )
+                if topic is not None:
+                    thread_id, name = topic
+                    statement = insert_for(session, TopicRow).values(
+                        chat_id=chat.id, thread_id=thread_id, name=name
+                    )
+                    if name is not None:
+                        statement = statement.on_conflict_do_update(
+                            index_elements=["chat_id", "thread_id"], set_={"name": name}
+                        )
+                    else:
+                        statement = statement.on_conflict_do_nothing(
+                            index_elements=["chat_id", "thread_id"]
+                        )
+                    await session.execute(statement)

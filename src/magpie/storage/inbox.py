@@ -1,0 +1,82 @@
+"""The durable inbox: an update is recorded before it is acknowledged, and handled once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from magpie.storage.conversations import insert_for
+from magpie.storage.database import Database
+from magpie.storage.tables import InboxRow
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+MAX_ATTEMPTS = 3
+
+
+class Inbox:
+    """Dedupe by update_id; recover what a crash left pending."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, updates: list[tuple[int, str]]) -> list[int]:
+        """Store (update_id, raw JSON) pairs; returns the ids that were new."""
+        if not updates:
+            return []
+        async with self.db.write() as session:
+            ids = [update_id for update_id, _ in updates]
+            known = set(
+                await session.scalars(select(InboxRow.update_id).where(InboxRow.update_id.in_(ids)))
+            )
+            fresh = [(uid, payload) for uid, payload in updates if uid not in known]
+            for update_id, payload in fresh:
+                await session.execute(
+                    insert_for(session, InboxRow)
+                    .values(update_id=update_id, payload=payload, status=PENDING)
+                    .on_conflict_do_nothing(index_elements=["update_id"])
+                )
+        return [uid for uid, _ in fresh]
+
+    async def claim(self, update_id: int) -> bool:
+        """Mark an attempt; False when the update is already handled or out of attempts."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(InboxRow)
+                .where(
+                    InboxRow.update_id == update_id,
+                    InboxRow.status == PENDING,
+                    InboxRow.attempts < MAX_ATTEMPTS,
+                )
+                .values(attempts=InboxRow.attempts + 1)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def done(self, update_id: int, *, error: str | None = None) -> None:
+        async with self.db.write() as session:
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.update_id == update_id)
+                .values(
+                    status=FAILED if error else DONE,
+                    error=error,
+                    handled_at=datetime.now(UTC),
+                )
+            )
+
+    async def pending(self, *, limit: int = 1000) -> list[tuple[int, str]]:
+        """Updates recorded but not handled (a crash mid-turn), oldest first."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(InboxRow.update_id, InboxRow.payload)
+                .where(InboxRow.status == PENDING)
+                .order_by(InboxRow.update_id)
+                .limit(limit)
+            )
+            return [(row.update_id, row.payload) for row in rows]
+
+    async def last_update_id(self) -> int | None:
+        async with self.db.read() as session:
+            return await session.scalar(
+                select(InboxRow.update_id).order_by(InboxRow.update_id.desc()).limit(1)
+            )

@@ -1,0 +1,43 @@
+"""Ordinary messages: remembered always, answered when meant for Magpie; stop buttons."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import Message, MessageGenerationStopped
+from dishka.integrations.aiogram import FromDishka
+
+from magpie.conversation.turn import Assistant
+from magpie.conversation.types import ConversationKey, Identity
+from magpie.telegram.incoming import to_incoming
+from magpie.telegram.routers.commands import reply_channel
+from magpie.telegram.streaming import Pacing
+
+router = Router(name=__name__)
+CONVERSATION_CHATS = {"private", "group", "supergroup"}
+SERVICE_ONLY = ("new_chat_members", "left_chat_member", "forum_topic_created", "pinned_message")
+
+
+@router.message(F.chat.type.in_(CONVERSATION_CHATS))
+async def on_message(
+    message: Message,
+    bot: Bot,
+    assistant: FromDishka[Assistant],
+    identity: FromDishka[Identity],
+    pacing: FromDishka[Pacing],
+) -> None:
+    if any(getattr(message, key, None) for key in SERVICE_ONLY):
+        return
+    incoming = to_incoming(message, identity)
+    await assistant.on_message(incoming, reply_channel(bot, message, pacing))
+
+
+@router.edited_message(F.chat.type.in_(CONVERSATION_CHATS))
+async def on_edit(
+    message: Message, assistant: FromDishka[Assistant], identity: FromDishka[Identity]
+) -> None:
+    await assistant.remember_edit(to_incoming(message, identity))
+
+
+@router.stopped_message_generation()
+async def on_stop_button(event: MessageGenerationStopped, assistant: FromDishka[Assistant]) -> None:
+    assistant.stop(ConversationKey(event.chat.id, event.message_thread_id or 0))

@@ -1,0 +1,249 @@
+"""A reply as it is written: drafts in private chats, one paced edited message in groups.
+
+Implements the conversation's ReplyChannel. Progress updates are best effort (a 429 or a
+failure only slows or stops the preview); the final message is what counts: it is split to
+Telegram's limits, sent with entities (never parse_mode), falls back to plain text if Telegram
+still refuses the entities, and waits out 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import Message, ReplyParameters
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from magpie.telegram.formatting import Formatted, render_markdown
+from magpie.telegram.splitting import split_for_telegram
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+_draft_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How often previews may change: drafts ~1/s per chat; edits within 20/min per group."""
+
+    draft_interval: float = 1.0
+    edit_interval: float = 3.0
+    typing_interval: float = 4.5
+    max_retry_after: float = 60.0
+
+
+def _wait_retry_after(state: object) -> float:
+    outcome = getattr(state, "outcome", None)
+    error = outcome.exception() if outcome is not None else None
+    return float(getattr(error, "retry_after", 1))
+
+
+class TelegramReply:
+    """Streams one assistant reply into one chat (or topic)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        chat_id: int,
+        private: bool,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        pacing: Pacing | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.private = private
+        self.thread_id = thread_id or None
+        self.reply_to = reply_to
+        self.pacing = pacing or Pacing()
+        self.clock = clock
+        self.draft_id = next(_draft_ids)
+        self._next_preview = 0.0
+        self._preview_broken = False
+        self._streamed: Message | None = None
+        self._streamed_text = ""
+        self._typing: asyncio.Task[None] | None = None
+
+    # --- while thinking ---------------------------------------------------------------------
+
+    async def thinking(self) -> None:
+        """Typing indicator until the first words; in private chats also a 'Thinking…' draft."""
+        self._typing = asyncio.create_task(self._keep_typing())
+        if self.private:
+            await self._preview(
+                lambda: self.bot.send_message_draft(
+                    self.chat_id,
+                    self.draft_id,
+                    message_thread_id=self.thread_id,
+                    text="",
+                    can_stop=True,
+                )
+            )
+
+    async def _keep_typing(self) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await self.bot.send_chat_action(
+                    self.chat_id, "typing", message_thread_id=self.thread_id
+                )
+                await asyncio.sleep(self.pacing.typing_interval)
+
+    def _stop_typing(self) -> None:
+        if self._typing is not None:
+            self._typing.cancel()
+            self._typing = None
+
+    # --- while writing ----------------------------------------------------------------------
+
+    async def progress(self, text: str) -> None:
+        """Show the text so far, no faster than Telegram tolerates."""
+        if self._preview_broken or not text.strip() or self.clock() < self._next_preview:
+            return
+        shown = render_markdown(text)
+        if len(shown.text) > 4000:
+            return  # too long for one message: the final split takes over
+        self._stop_typing()
+        if self.private:
+            self._next_preview = self.clock() + self.pacing.draft_interval
+            await self._preview(
+                lambda: self.bot.send_message_draft(
+                    self.chat_id,
+                    self.draft_id,
+                    message_thread_id=self.thread_id,
+                    text=shown.text,
+                    entities=list(shown.entities),
+                    can_stop=True,
+                )
+            )
+            return
+        self._next_preview = self.clock() + self.pacing.edit_interval
+        if self._streamed is None:
+            sent = await self._preview(lambda: self._send(shown))
+            if isinstance(sent, Message):
+                self._streamed, self._streamed_text = sent, shown.text
+        elif shown.text != self._streamed_text:
+            message = self._streamed
+            await self._preview(
+                lambda: self.bot.edit_message_text(
+                    text=shown.text,
+                    chat_id=self.chat_id,
+                    message_id=message.message_id,
+                    entities=list(shown.entities),
+                )
+            )
+            self._streamed_text = shown.text
+
+    async def _preview(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """A preview call: a 429 postpones the next one, any other failure stops previews."""
+        try:
+            return await call()
+        except TelegramRetryAfter as error:
+            self._next_preview = self.clock() + error.retry_after
+        except (TelegramBadRequest, TelegramNetworkError, TelegramServerError) as error:
+            log.warning("reply.preview_failed", error=str(error))
+            self._preview_broken = True
+        return None
+
+    # --- done -------------------------------------------------------------------------------
+
+    async def finish(self, text: str) -> list[tuple[int, str]]:
+        """Deliver the final text; returns (message_id, text) of every message it ended in."""
+        self._stop_typing()
+        chunks = split_for_telegram(render_markdown(text)) or [Formatted(text.strip() or "…")]
+        delivered: list[tuple[int, str]] = []
+        try:
+            for index, chunk in enumerate(chunks):
+                if index == 0 and self._streamed is not None:
+                    message_id = await self._final_edit(self._streamed.message_id, chunk)
+                else:
+                    message_id = (await self._final_send(chunk)).message_id
+                delivered.append((message_id, chunk.text))
+        except TelegramForbiddenError as error:
+            log.warning("reply.forbidden", error=str(error))  # blocked or removed: nothing to do
+        except (TelegramBadRequest, TelegramNetworkError, TelegramServerError) as error:
+            log.error("reply.undeliverable", error=str(error), delivered=len(delivered))
+        return delivered
+
+    async def _final_send(self, chunk: Formatted) -> Message:
+        try:
+            return await self._retrying(lambda: self._send(chunk))
+        except TelegramBadRequest as error:
+            if "entit" not in str(error).lower():
+                raise
+            log.warning("reply.entities_refused", error=str(error))
+            return await self._retrying(lambda: self._send(chunk.plain()))
+
+    async def _final_edit(self, message_id: int, chunk: Formatted) -> int:
+        if chunk.text == self._streamed_text:
+            with contextlib.suppress(TelegramBadRequest):  # the entities may still differ
+                await self._retrying(
+                    lambda: self.bot.edit_message_text(
+                        text=chunk.text,
+                        chat_id=self.chat_id,
+                        message_id=message_id,
+                        entities=list(chunk.entities),
+                    )
+                )
+            return message_id
+        try:
+            await self._retrying(
+                lambda: self.bot.edit_message_text(
+                    text=chunk.text,
+                    chat_id=self.chat_id,
+                    message_id=message_id,
+                    entities=list(chunk.entities),
+                )
+            )
+        except TelegramBadRequest as error:
+            if "not modified" in str(error):
+                return message_id
+            if "entit" not in str(error).lower():
+                raise
+            await self._retrying(
+                lambda: self.bot.edit_message_text(
+                    text=chunk.text, chat_id=self.chat_id, message_id=message_id
+                )
+            )
+        return message_id
+
+    def _send(self, chunk: Formatted) -> Awaitable[Message]:
+        reply = (
+            ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
+            if self.reply_to is not None and not self.private
+            else None
+        )
+        return self.bot.send_message(
+            self.chat_id,
+            chunk.text,
+            entities=list(chunk.entities) or None,
+            message_thread_id=self.thread_id,
+            reply_parameters=reply,
+        )
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Wait out Telegram's 429s (its retry_after), a few times at most."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(TelegramRetryAfter),
+            wait=_wait_retry_after,
+            stop=stop_after_attempt(5),
+            reraise=True,
+        ):
+            with attempt:
+                return await call()
+        raise AssertionError("unreachable")

@@ -1,0 +1,54 @@
+"""Every sentence Magpie says on its own (not the model's words), in one place per language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """English; another language is another instance of this class."""
+
+    start: str = (
+        "Hi, I'm {name} — an AI assistant. Just write to me; in groups, mention me "
+        "(@{username}), reply to my message or call me by name.\n\n"
+        "/new starts a fresh conversation, /stop stops an answer, /retry answers your last "
+        "message again, /help shows this."
+    )
+    help: str = (
+        "What I can do: answer questions, keep the thread of a conversation, and remember "
+        "what was said in this chat.\n\n"
+        "/new — forget the conversation so far and start fresh\n"
+        "/stop — stop the answer I'm writing\n"
+        "/retry — answer your last message again\n"
+        "/help — this message"
+    )
+    fresh: str = "Starting fresh — I've set aside our earlier conversation."
+    nothing_to_stop: str = "I'm not writing anything right now."
+    stopping: str = "Stopping."
+    nothing_to_retry: str = "There's no earlier message of yours to answer again."
+    stopped_suffix: str = "\n\n(stopped)"
+    stopped_empty: str = "Stopped before I wrote anything."
+    model_failed: str = (
+        "Sorry — I couldn't get an answer from the language model ({reason}). "
+        "Send /retry to try again."
+    )
+    model_empty: str = "I came up with nothing to say to that. Try rephrasing, or send /retry."
+    crashed: str = "Sorry, something went wrong on my side. Please try again in a moment."
+    unsupported: str = "I can't read {kind} messages yet — please send text."
+    too_long: str = "That message is very long; I read the first {limit} characters of it."
+    group_hello_all: str = (
+        "Hi all! I'm {name}. I can read every message here, so I'll remember the conversation, "
+        "but I answer only when you mention me (@{username}), reply to my message or call me "
+        "{alias}."
+    )
+    group_hello_private: str = (
+        "Hi all! I'm {name}. Telegram's privacy mode is on for me, so I only see messages that "
+        "mention me (@{username}), replies to my messages and commands — I won't know what "
+        "else is said. To let me follow the whole conversation, make me an admin, or turn "
+        "privacy mode off with @BotFather (/setprivacy) and add me again."
+    )
+    group_hello_forum: str = " Each topic is a separate conversation for me."
+
+
+ENGLISH = Texts()
