@@ -127,10 +127,10 @@ SECRET_FIELDS = frozenset(
 )
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(*, env_file: str | None = ".env", **overrides: Any) -> Settings:
     """Build settings from the environment, turning the first problem into one clear line."""
     try:
-        return Settings(**overrides)
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as error:
         raise ConfigError(_one_line(error)) from None
 

@@ -27,13 +27,24 @@ async def poll(
     stop = stop or asyncio.Event()
     backoff = 1.0
     while not stop.is_set():
-        try:
-            updates = await bot.get_updates(
+        fetch = asyncio.ensure_future(
+            bot.get_updates(
                 offset=offset,
                 timeout=POLL_TIMEOUT,
                 allowed_updates=allowed_updates,
                 request_timeout=POLL_TIMEOUT + 10,
             )
+        )
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not fetch.done():
+            fetch.cancel()  # not acknowledged: Telegram sends these again next time
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+            return
+        try:
+            updates = fetch.result()
         except TelegramRetryAfter as error:
             await _sleep(stop, error.retry_after)
             continue

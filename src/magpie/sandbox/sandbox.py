@@ -76,7 +76,9 @@ class Sandbox:
     async def start(self) -> None:
         from magpie.sandbox.server import build_app
 
-        self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            build_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -88,6 +90,9 @@ class Sandbox:
 
     async def stop(self) -> None:
         self.world.faults.release()
+        for bot in self.world.bots.values():
+            if bot.held_poll is not None and not bot.held_poll.done():
+                bot.held_poll.set_result(None)  # answer held long polls now
         await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()

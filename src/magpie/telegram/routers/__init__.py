@@ -9,10 +9,10 @@ from magpie.telegram.routers import chat, commands, errors, membership
 
 
 def build_dispatcher() -> Dispatcher:
-    """Commands first, then membership changes, then ordinary messages; errors last."""
+    """Commands first, then membership changes, then ordinary messages; errors at the top."""
     dispatcher = Dispatcher(name="magpie")
     dispatcher.update.outer_middleware(LogContextMiddleware())
-    dispatcher.include_routers(commands.router, membership.router, chat.router)
+    dispatcher.include_routers(commands.router(), membership.router(), chat.router())
     dispatcher.errors.register(errors.on_error)  # on the dispatcher: errors bubble up to it
     return dispatcher
 

@@ -12,12 +12,10 @@ from magpie.telegram.incoming import to_incoming
 from magpie.telegram.routers.commands import reply_channel
 from magpie.telegram.streaming import Pacing
 
-router = Router(name=__name__)
 CONVERSATION_CHATS = {"private", "group", "supergroup"}
 SERVICE_ONLY = ("new_chat_members", "left_chat_member", "forum_topic_created", "pinned_message")
 
 
-@router.message(F.chat.type.in_(CONVERSATION_CHATS))
 async def on_message(
     message: Message,
     bot: Bot,
@@ -31,13 +29,19 @@ async def on_message(
     await assistant.on_message(incoming, reply_channel(bot, message, pacing))
 
 
-@router.edited_message(F.chat.type.in_(CONVERSATION_CHATS))
 async def on_edit(
     message: Message, assistant: FromDishka[Assistant], identity: FromDishka[Identity]
 ) -> None:
     await assistant.remember_edit(to_incoming(message, identity))
 
 
-@router.stopped_message_generation()
 async def on_stop_button(event: MessageGenerationStopped, assistant: FromDishka[Assistant]) -> None:
     assistant.stop(ConversationKey(event.chat.id, event.message_thread_id or 0))
+
+
+def router() -> Router:
+    chat = Router(name=__name__)
+    chat.message.register(on_message, F.chat.type.in_(CONVERSATION_CHATS))
+    chat.edited_message.register(on_edit, F.chat.type.in_(CONVERSATION_CHATS))
+    chat.stopped_message_generation.register(on_stop_button)
+    return chat

@@ -13,8 +13,6 @@ from magpie.telegram.incoming import conversation_key
 from magpie.telegram.streaming import Pacing, TelegramReply
 from magpie.texts import Texts
 
-router = Router(name=__name__)
-
 
 def reply_channel(bot: Bot, message: Message, pacing: Pacing) -> TelegramReply:
     """Where an answer to `message` goes: same chat, same topic, replying in groups."""
@@ -28,23 +26,19 @@ def reply_channel(bot: Bot, message: Message, pacing: Pacing) -> TelegramReply:
     )
 
 
-@router.message(CommandStart())
 async def start(message: Message, identity: FromDishka[Identity], texts: FromDishka[Texts]) -> None:
     await message.answer(texts.start.format(name=identity.name, username=identity.username))
 
 
-@router.message(Command("help"))
 async def help_(message: Message, texts: FromDishka[Texts]) -> None:
     await message.answer(texts.help)
 
 
-@router.message(Command("new"))
 async def new(message: Message, assistant: FromDishka[Assistant], texts: FromDishka[Texts]) -> None:
     await assistant.start_fresh(conversation_key(message))
     await message.answer(texts.fresh)
 
 
-@router.message(Command("stop"))
 async def stop(
     message: Message, assistant: FromDishka[Assistant], texts: FromDishka[Texts]
 ) -> None:
@@ -52,7 +46,6 @@ async def stop(
         await message.answer(texts.nothing_to_stop)
 
 
-@router.message(Command("retry"))
 async def retry(
     message: Message,
     bot: Bot,
@@ -63,3 +56,14 @@ async def retry(
     record = await assistant.retry(conversation_key(message), reply_channel(bot, message, pacing))
     if record is None:
         await message.answer(texts.nothing_to_retry)
+
+
+def router() -> Router:
+    """A fresh router (a router can belong to one dispatcher only)."""
+    commands = Router(name=__name__)
+    commands.message.register(start, CommandStart())
+    commands.message.register(help_, Command("help"))
+    commands.message.register(new, Command("new"))
+    commands.message.register(stop, Command("stop"))
+    commands.message.register(retry, Command("retry"))
+    return commands

@@ -10,8 +10,6 @@ from dishka.integrations.aiogram import FromDishka
 from magpie.conversation.types import Identity
 from magpie.texts import Texts
 
-router = Router(name=__name__)
-
 
 def group_hello(texts: Texts, identity: Identity, *, sees_everything: bool, forum: bool) -> str:
     alias = f'"{identity.aliases[0]}"' if identity.aliases else identity.name
@@ -20,7 +18,6 @@ def group_hello(texts: Texts, identity: Identity, *, sees_everything: bool, foru
     return text + (texts.group_hello_forum if forum else "")
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION))
 async def added_to_group(
     event: ChatMemberUpdated,
     bot: Bot,
@@ -38,3 +35,11 @@ async def added_to_group(
             texts, identity, sees_everything=sees_everything, forum=bool(event.chat.is_forum)
         ),
     )
+
+
+def router() -> Router:
+    membership = Router(name=__name__)
+    membership.my_chat_member.register(
+        added_to_group, ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION)
+    )
+    return membership

@@ -1,0 +1,60 @@
+"""A person and Magpie in a private chat: streaming, formatting, history, commands."""
+
+from __future__ import annotations
+
+from magpie.sandbox import User
+from tests.e2e.conftest import Harness
+
+
+async def test_reply_streams_as_drafts_then_lands_as_one_formatted_message(
+    magpie: Harness,
+) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    asked = magpie.sandbox.people.send_text(ann, magpie.account, "Hello, who are you?")
+    reply = await magpie.reply_to(asked)
+    assert "offline" in (reply.text or "")
+    assert "You wrote: Hello, who are you?" in (reply.text or "")
+    kinds = {e["type"] for e in reply.content.get("entities", [])}
+    assert {"bold", "italic", "pre"} <= kinds  # the model's Markdown became entities
+    drafts = magpie.sandbox.transcript(method="sendMessageDraft")
+    assert len(drafts) >= 2
+    assert drafts[0].params.get("text", "") == ""  # "Thinking…" first
+    assert all(d.params["chat_id"] == str(ann.id) for d in drafts)
+    assert len(magpie.bot_messages(magpie.private(ann))) == 1
+
+
+async def test_history_carries_over_and_new_starts_fresh(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    first = magpie.sandbox.people.send_text(ann, magpie.account, "one")
+    await magpie.reply_to(first)
+    second = magpie.sandbox.people.send_text(ann, magpie.account, "two")
+    assert "I can see 1 earlier answer " in ((await magpie.reply_to(second)).text or "")
+    fresh = magpie.sandbox.people.send_text(ann, magpie.account, "/new")
+    assert "Starting fresh" in ((await magpie.reply_to(fresh)).text or "")
+    third = magpie.sandbox.people.send_text(ann, magpie.account, "three")
+    assert "I can see 0 earlier answers" in ((await magpie.reply_to(third)).text or "")
+
+
+async def test_start_help_and_registered_commands(magpie: Harness) -> None:
+    ann: User = magpie.sandbox.add_user("Ann")
+    start = magpie.sandbox.people.send_text(ann, magpie.account, "/start")
+    assert "@magpie_bot" in ((await magpie.reply_to(start)).text or "")
+    helped = magpie.sandbox.people.send_text(ann, magpie.account, "/help")
+    assert "/retry" in ((await magpie.reply_to(helped)).text or "")
+    registered = magpie.sandbox.transcript(method="setMyCommands")[-1].params["commands"]
+    assert all(f'"{name}"' in registered for name in ("new", "stop", "retry", "help"))
+
+
+async def test_media_it_cannot_read_gets_a_clear_answer(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    sticker = magpie.sandbox.people.send_media(ann, magpie.account, "sticker", b"webp")
+    reply = await magpie.reply_to(sticker)
+    assert reply.text == "I can't read sticker messages yet — please send text."
+    assert not magpie.sandbox.transcript(method="sendMessageDraft")  # no model call
+
+
+async def test_invisible_characters_never_reach_the_model(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    sneaky = "hi\u200b\U000e0041\u202ethere"
+    reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, sneaky))
+    assert "You wrote: hithere" in (reply.text or "")
