@@ -41,10 +41,12 @@ class AppProvider(Provider):
         await database.close()
 
     @provide
-    def model(self, settings: Settings) -> Model:
+    async def model(self, settings: Settings) -> AsyncIterator[Model]:
         spec = parse_spec(settings.llm_model)
-        vendor = build_model(spec, settings)
-        return AgentModel(vendor, name=spec.label, timeout=settings.llm_timeout_seconds * 2)
+        built = build_model(spec, settings)
+        async with built.model:  # closes HTTP clients the vendor's provider created itself
+            yield AgentModel(built.model, name=spec.label, timeout=settings.llm_timeout_seconds * 2)
+        await built.close()  # and the SDK client Magpie created
 
     @provide
     def turn_settings(self, settings: Settings) -> TurnSettings:

@@ -55,8 +55,9 @@ class Harness:
         ]
 
     async def reply_to(self, message: Message, *, within: float = 10.0) -> Message:
-        """The bot's first message after `message` in its chat (and topic)."""
+        """The bot's first message after `message` in its chat (and topic), once finished."""
         chat = message.chat
+        await self.settled(within=within)
 
         def found() -> Message | None:
             for candidate in self.bot_messages(chat, after=message.message_id):
@@ -66,10 +67,11 @@ class Harness:
 
         return await self.until(found, within=within)  # type: ignore[no-any-return]
 
-    async def settled(self) -> None:
+    async def settled(self, *, within: float = 10.0) -> None:
         """Every update so far handled, and every reply finished."""
-        await self.until(lambda: not len(self.account.queue), within=10)
-        await self.runtime.pipeline.queues.join()
+        async with asyncio.timeout(within):
+            await self.until(lambda: not len(self.account.queue), within=within)
+            await self.runtime.pipeline.queues.join()
 
     def private(self, user: User) -> Chat:
         return self.sandbox.private_chat(self.account, user)
@@ -124,7 +126,7 @@ async def vendor_magpie(
         yield harness
 
 
-class start:  # noqa: N801 (reads as a verb at the call site)
+class start:
     """Run Magpie (polling) against a sandbox until the block ends."""
 
     def __init__(self, sandbox: Sandbox, account: BotAccount, settings: Settings) -> None:

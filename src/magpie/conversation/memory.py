@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from magpie.conversation.types import ConversationKey, Incoming, Line, TurnRecord
 
@@ -26,6 +27,10 @@ class MemoryConversationStore:
         )
 
     async def save_edit(self, message: Incoming) -> None:
+        self.incoming[message.key] = [
+            replace(m, text=message.text) if m.message_id == message.message_id else m
+            for m in self.incoming[message.key]
+        ]
         lines = self.lines[message.key]
         for index, line in enumerate(lines):
             if line.message_id == message.message_id and not line.from_assistant:

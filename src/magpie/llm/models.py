@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx2
@@ -48,10 +49,22 @@ def _needs(value: object, variable: str, spec: ModelSpec) -> None:
         raise ConfigError(f"LLM_MODEL={spec.label!r} needs {variable}: it is not set")
 
 
-def build_model(spec: ModelSpec, settings: Settings) -> VendorModel:
+@dataclass(frozen=True, slots=True)
+class BuiltModel:
+    """A pydantic-ai model and how to close the SDK client Magpie created for it."""
+
+    model: VendorModel
+    close: Callable[[], Awaitable[None]]
+
+
+async def _nothing_to_close() -> None:
+    return None
+
+
+def build_model(spec: ModelSpec, settings: Settings) -> BuiltModel:
     """The pydantic-ai model for a spec; fails fast with one line when a key is missing."""
     if spec.provider == "offline":
-        return offline_model()
+        return BuiltModel(offline_model(), _nothing_to_close)
     if spec.provider in ("openai", "ollama"):
         from openai import AsyncOpenAI
         from pydantic_ai.models.openai import OpenAIChatModel
@@ -67,7 +80,9 @@ def build_model(spec: ModelSpec, settings: Settings) -> VendorModel:
             timeout=_timeout(settings),
             max_retries=0,
         )
-        return OpenAIChatModel(spec.name, provider=OpenAIProvider(openai_client=client))
+        return BuiltModel(
+            OpenAIChatModel(spec.name, provider=OpenAIProvider(openai_client=client)), client.close
+        )
     if spec.provider == "anthropic":
         from anthropic import AsyncAnthropic
         from pydantic_ai.models.anthropic import AnthropicModel
@@ -81,8 +96,11 @@ def build_model(spec: ModelSpec, settings: Settings) -> VendorModel:
             timeout=_timeout(settings),
             max_retries=0,
         )
-        return AnthropicModel(
-            spec.name, provider=AnthropicProvider(anthropic_client=anthropic_client)
+        return BuiltModel(
+            AnthropicModel(
+                spec.name, provider=AnthropicProvider(anthropic_client=anthropic_client)
+            ),
+            anthropic_client.close,
         )
     from pydantic_ai.models.google import GoogleModel
     from pydantic_ai.providers.google import GoogleProvider
@@ -94,4 +112,6 @@ def build_model(spec: ModelSpec, settings: Settings) -> VendorModel:
         api_key=settings.gemini_api_key.get_secret_value(), base_url=settings.gemini_base_url
     )
     timeouts = ModelSettings(timeout=settings.llm_timeout_seconds)
-    return GoogleModel(spec.name, provider=provider, settings=timeouts)
+    return BuiltModel(  # its provider owns the client: `async with model` closes it
+        GoogleModel(spec.name, provider=provider, settings=timeouts), _nothing_to_close
+    )

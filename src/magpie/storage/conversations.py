@@ -88,7 +88,9 @@ class SqlConversationStore:
             lines = [
                 Line(
                     message_id=row.MessageRow.message_id,
-                    speaker=" ".join(p for p in (row.first_name, row.last_name) if p) or "someone",
+                    speaker="assistant"
+                    if row.MessageRow.outgoing
+                    else " ".join(p for p in (row.first_name, row.last_name) if p) or "someone",
                     text=row.MessageRow.text,
                     from_assistant=row.MessageRow.outgoing,
                 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func
+
 from magpie.storage.conversations import insert_for
 from magpie.storage.database import Database
 from magpie.storage.tables import ChatRow, TopicRow, UserRow
@@ -53,7 +55,9 @@ class Directory:
                 await session.execute(
                     insert_for(session, UserRow)
                     .values(id=user.id, **values)
-                    .on_conflict_do_update(index_elements=["id"], set_=values)
+                    .on_conflict_do_update(
+                        index_elements=["id"], set_={**values, "updated_at": func.now()}
+                    )
                 )
             if chat is not None:
                 values = {
@@ -65,7 +69,9 @@ class Directory:
                 await session.execute(
                     insert_for(session, ChatRow)
                     .values(id=chat.id, **values)
-                    .on_conflict_do_update(index_elements=["id"], set_=values)
+                    .on_conflict_do_update(
+                        index_elements=["id"], set_={**values, "updated_at": func.now()}
+                    )
                 )
                 if topic is not None:
                     thread_id, name = topic

@@ -50,7 +50,18 @@ class Inbox:
                 )
                 .values(attempts=InboxRow.attempts + 1)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            if result.rowcount:  # type: ignore[attr-defined]
+                return True
+            await session.execute(  # out of attempts: give up visibly instead of retrying forever
+                update(InboxRow)
+                .where(
+                    InboxRow.update_id == update_id,
+                    InboxRow.status == PENDING,
+                    InboxRow.attempts >= MAX_ATTEMPTS,
+                )
+                .values(status=FAILED, error="out of attempts", handled_at=datetime.now(UTC))
+            )
+            return False
 
     async def done(self, update_id: int, *, error: str | None = None) -> None:
         async with self.db.write() as session:
@@ -69,7 +80,7 @@ class Inbox:
         async with self.db.read() as session:
             rows = await session.execute(
                 select(InboxRow.update_id, InboxRow.payload)
-                .where(InboxRow.status == PENDING)
+                .where(InboxRow.status == PENDING, InboxRow.attempts < MAX_ATTEMPTS)
                 .order_by(InboxRow.update_id)
                 .limit(limit)
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -16,6 +16,8 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -26,6 +28,26 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite would drop the offset and return naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for Telegram ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -35,7 +57,7 @@ class Base(DeclarativeBase):
 
 
 class Stamped:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class UserRow(Stamped, Base):
@@ -50,7 +72,7 @@ class UserRow(Stamped, Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     is_bot: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        UtcDateTime(), server_default=func.now(), onupdate=func.now()
     )
 
 
@@ -65,7 +87,7 @@ class ChatRow(Stamped, Base):
     username: Mapped[str | None] = mapped_column(String(64))
     is_forum: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        UtcDateTime(), server_default=func.now(), onupdate=func.now()
     )
 
 
@@ -108,8 +130,8 @@ class MessageRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger)
     turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id"))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class TurnRow(Stamped, Base):
@@ -139,8 +161,6 @@ class InboxRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     error: Mapped[str | None] = mapped_column(Text)

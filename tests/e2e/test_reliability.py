@@ -1,0 +1,206 @@
+"""Bad days: Telegram 429s and 403s, model failures, stop buttons, duplicates, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from magpie.sandbox import Sandbox
+from magpie.sandbox.render import message_json
+from magpie.storage.database import Database, create_engine
+from magpie.storage.inbox import Inbox
+from magpie.storage.migrate import upgrade
+from magpie.storage.tables import MessageRow, TurnRow
+from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start
+from tests.fakes.llm_vendors import Fail, FakeLLMVendors, Reply
+
+
+async def turns(h: Harness) -> list[TurnRow]:
+    db = await h.runtime.container.get(Database)
+    async with db.read() as session:
+        return list(await session.scalars(select(TurnRow).order_by(TurnRow.id)))
+
+
+async def test_telegram_429_is_waited_out_and_the_reply_arrives(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    magpie.sandbox.inject("sendMessage", status=429, retry_after=1)
+    asked = magpie.sandbox.people.send_text(ann, magpie.account, "hello")
+    reply = await magpie.reply_to(asked)
+    assert "offline" in (reply.text or "")
+    outcomes = [(e.ok, e.error_code) for e in magpie.sandbox.transcript(method="sendMessage")]
+    assert outcomes == [(False, 429), (True, None)]
+
+
+async def test_a_blocked_user_costs_a_log_line_not_a_crash(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    magpie.sandbox.inject(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user", times=3
+    )
+    magpie.sandbox.people.send_text(ann, magpie.account, "are you there?")
+    await magpie.settled()
+    recorded = await turns(magpie)
+    assert [t.outcome for t in recorded] == ["answered"]
+    db = await magpie.runtime.container.get(Database)
+    async with db.read() as session:
+        stored = list(await session.scalars(select(MessageRow.text)))
+    assert stored == ["are you there?"]  # the user's message is kept; no reply was delivered
+
+
+async def test_model_failure_apologises_and_retry_answers(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    h = vendor_magpie
+    ann = h.sandbox.add_user("Ann")
+    fake_vendors.enqueue(Fail(status=500))
+    failed = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "What is 2+2?"))
+    assert "Send /retry" in (failed.text or "")
+    assert "model service failed" in (failed.text or "")
+    fake_vendors.enqueue(Reply("4, of course."))
+    retried = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "/retry"))
+    assert retried.text == "4, of course."
+    assert fake_vendors.requests[-1].last_user_text == "What is 2+2?"
+    assert [t.outcome for t in await turns(h)] == ["failed", "answered"]
+
+
+async def test_rate_limited_model_says_so(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    ann = vendor_magpie.sandbox.add_user("Ann")
+    fake_vendors.enqueue(Fail(status=429, retry_after=30))
+    asked = vendor_magpie.sandbox.people.send_text(ann, vendor_magpie.account, "hi")
+    assert "rate-limited" in ((await vendor_magpie.reply_to(asked)).text or "")
+
+
+async def test_empty_and_malformed_model_output(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    h = vendor_magpie
+    ann = h.sandbox.add_user("Ann")
+    fake_vendors.enqueue(Reply(""), Reply(""), Reply(""))  # pydantic-ai asks again once
+    empty = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "say nothing"))
+    assert (
+        empty.text
+        == "Sorry — I couldn't get an answer from the language model (the model sent something unreadable). Send /retry to try again."
+    )
+    assert len(fake_vendors.requests) == 2
+    fake_vendors.enqueue(Reply("**unclosed bold and `code [link](javascript:alert(1))"))
+    odd = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "be weird"))
+    assert odd.text is not None and "unclosed bold" in odd.text
+    assert all(e["type"] != "text_link" for e in odd.content.get("entities", []))
+
+
+async def test_a_long_answer_is_split_into_several_messages(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    h = vendor_magpie
+    ann = h.sandbox.add_user("Ann")
+    paragraphs = [f"Paragraph {i}: " + "word " * 150 for i in range(20)]
+    fake_vendors.enqueue(Reply("\n\n".join(paragraphs), chunks=5))
+    asked = h.sandbox.people.send_text(ann, h.account, "write a lot")
+    await h.reply_to(asked)
+    parts = [m.text or "" for m in h.bot_messages(h.private(ann))]
+    assert len(parts) >= 4
+    assert all(len(part) <= 4096 for part in parts)
+    assert parts[0].startswith("Paragraph 0:") and parts[-1].rstrip().endswith("word")
+
+
+async def test_stop_button_keeps_what_was_written(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    h = vendor_magpie
+    ann = h.sandbox.add_user("Ann")
+    words = " ".join(f"w{i}" for i in range(40))
+    fake_vendors.enqueue(Reply(words, chunks=40, chunk_delay=0.2))
+    asked = h.sandbox.people.send_text(ann, h.account, "count slowly")
+    drafts = h.sandbox.world.live_drafts
+    await h.until(lambda: any("w2" in d.text for d in drafts(h.account)))
+    h.sandbox.people.press_stop(ann, h.account)
+    reply = await h.reply_to(asked)
+    assert reply.text is not None and reply.text.startswith("w0 w1 w2")
+    assert reply.text.endswith("(stopped)") and "w39" not in reply.text
+    assert [t.outcome for t in await turns(h)] == ["stopped"]
+
+
+async def test_stop_command_in_a_group_cuts_the_edited_reply(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    h = vendor_magpie
+    ann = h.sandbox.add_user("Ann")
+    group = h.sandbox.add_group("G", members=[ann])
+    h.sandbox.add_bot_to_chat(h.account, group)
+    await h.until(lambda: h.bot_messages(group))
+    words = " ".join(f"w{i}" for i in range(40))
+    fake_vendors.enqueue(Reply(words, chunks=40, chunk_delay=0.2))
+    asked = h.sandbox.people.send_text(ann, group, "@magpie_bot count slowly")
+    await h.until(lambda: any("w2" in (m.text or "") for m in h.bot_messages(group)))
+    h.sandbox.people.send_text(ann, group, "/stop@magpie_bot")
+    reply = await h.reply_to(asked)
+    assert (reply.text or "").endswith("(stopped)") and "w39" not in (reply.text or "")
+
+
+async def test_pending_updates_from_a_crash_are_handled_on_start(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    ann = sandbox.add_user("Ann")
+    message = sandbox.people.send_text(ann, account, "did you get this before the crash?")
+    account.queue.clear()  # Telegram already considers it delivered
+    settings = magpie_settings(sandbox, tmp_path)
+    engine = create_engine(settings.sqlalchemy_url, pooled=False)
+    await upgrade(engine)
+    await Inbox(Database(engine)).record(
+        [(4242, json.dumps({"update_id": 4242, "message": message_json(sandbox.world, message)}))]
+    )
+    await engine.dispose()
+    async with start(sandbox, account, settings) as h:
+        reply = await h.reply_to(message)
+        assert "did you get this before the crash?" in (reply.text or "")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/telegram"
+    settings = magpie_settings(
+        sandbox,
+        tmp_path,
+        webhook_url=hook,
+        webhook_listen=f"127.0.0.1:{port}",
+        webhook_secret="s3cret-token",
+    )
+    async with start(sandbox, account, settings) as h:
+        await h.until(lambda: account.webhook is not None)
+        ann = sandbox.add_user("Ann")
+        asked = sandbox.people.send_text(ann, account, "via webhook")
+        assert "via webhook" in ((await h.reply_to(asked)).text or "")
+        update = {"update_id": 777, "message": message_json(sandbox.world, asked)}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            ) as response:
+                assert response.status == 401
+            for _ in range(2):  # Telegram may deliver twice; Magpie answers once
+                async with http.post(
+                    hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                ) as response:
+                    assert response.status == 200
+            async with http.post(
+                hook, data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            ) as response:
+                assert response.status == 400
+        await h.settled()
+        await asyncio.sleep(0)
+        assert len(h.bot_messages(h.private(ann))) == 2  # one for the real update, one for 777

@@ -1,0 +1,196 @@
+"""The durable inbox handles each update once and survives crashes; the directory stays current."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from magpie.storage.database import Database, create_engine
+from magpie.storage.directory import ChatInfo, Directory, UserInfo
+from magpie.storage.inbox import MAX_ATTEMPTS, Inbox
+from magpie.storage.tables import ChatRow, InboxRow, TopicRow, UserRow
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def payload(update_id: int) -> str:
+    return f'{{"update_id": {update_id}, "message": {{"text": "hi {update_id}"}}}}'
+
+
+def batch(*update_ids: int) -> list[tuple[int, str]]:
+    return [(update_id, payload(update_id)) for update_id in update_ids]
+
+
+async def inbox_row(db: Database, update_id: int) -> InboxRow:
+    async with db.read() as session:
+        row = await session.get(InboxRow, update_id)
+    assert row is not None
+    return row
+
+
+# The inbox
+
+
+async def test_recording_returns_only_updates_not_seen_before(migrated_db: Database) -> None:
+    inbox = Inbox(migrated_db)
+
+    assert await inbox.record(batch(1, 2)) == [1, 2]
+    assert await inbox.record(batch(1, 2)) == []
+    assert await inbox.record(batch(2, 3)) == [3]
+    assert await inbox.record([]) == []
+
+
+async def test_an_update_is_claimed_once_per_attempt_and_never_after_it_is_done(
+    migrated_db: Database,
+) -> None:
+    inbox = Inbox(migrated_db)
+    await inbox.record(batch(1))
+
+    assert await inbox.claim(1) is True
+    await inbox.done(1)
+
+    assert await inbox.claim(1) is False
+    row = await inbox_row(migrated_db, 1)
+    assert (row.status, row.attempts, row.error) == ("done", 1, None)
+    assert row.handled_at is not None
+
+
+async def test_an_update_never_recorded_cannot_be_claimed(migrated_db: Database) -> None:
+    assert await Inbox(migrated_db).claim(404) is False
+
+
+async def test_after_a_crash_unhandled_updates_are_pending_oldest_first(
+    database_url: str, migrated_db: Database
+) -> None:
+    inbox = Inbox(migrated_db)
+    await inbox.record(batch(12, 10, 11))
+    assert await inbox.claim(10)
+    await inbox.done(10)
+    assert await inbox.claim(11)  # the process dies while answering 11
+    await migrated_db.close()
+
+    restarted = Database(create_engine(database_url))
+    try:
+        assert await Inbox(restarted).pending() == batch(11, 12)
+        assert await Inbox(restarted).claim(11) is True  # recovery gets another attempt
+    finally:
+        await restarted.close()
+
+
+async def test_a_failed_update_is_marked_failed_with_its_error_and_not_pending(
+    migrated_db: Database,
+) -> None:
+    inbox = Inbox(migrated_db)
+    await inbox.record(batch(1))
+    assert await inbox.claim(1)
+
+    await inbox.done(1, error="ValueError: no text")
+
+    assert await inbox.pending() == []
+    assert await inbox.claim(1) is False
+    row = await inbox_row(migrated_db, 1)
+    assert (row.status, row.error) == ("failed", "ValueError: no text")
+    assert row.handled_at is not None
+
+
+async def test_attempts_stop_at_max_attempts(migrated_db: Database) -> None:
+    inbox = Inbox(migrated_db)
+    await inbox.record(batch(1))
+
+    claims = [await inbox.claim(1) for _ in range(MAX_ATTEMPTS + 1)]
+
+    assert claims == [True] * MAX_ATTEMPTS + [False]
+    assert (await inbox_row(migrated_db, 1)).attempts == MAX_ATTEMPTS
+
+
+async def test_an_update_out_of_attempts_is_no_longer_pending(migrated_db: Database) -> None:
+    """Otherwise every restart "recovers" it again, and enough of them crowd out real work."""
+    inbox = Inbox(migrated_db)
+    await inbox.record(batch(1, 2))
+    for _ in range(MAX_ATTEMPTS):
+        assert await inbox.claim(1)  # each attempt crashed the process
+
+    assert await inbox.pending() == batch(2)
+
+
+async def test_the_last_update_id_is_the_newest_recorded(migrated_db: Database) -> None:
+    inbox = Inbox(migrated_db)
+    assert await inbox.last_update_id() is None
+
+    await inbox.record(batch(5, 3))
+
+    assert await inbox.last_update_id() == 5
+
+
+# The directory
+
+ANN = UserInfo(id=101, first_name="Ann", last_name="Smith", username="ann", language_code="en")
+GROUP = ChatInfo(id=-100_555, type="group", title="Book club")
+
+
+async def test_remembering_a_user_again_updates_names_and_username(migrated_db: Database) -> None:
+    directory = Directory(migrated_db)
+    await directory.remember(users=[ANN], chat=None)
+
+    renamed = UserInfo(id=ANN.id, first_name="Anna", username="anna_s", language_code="uk")
+    await directory.remember(users=[renamed], chat=None)
+
+    async with migrated_db.read() as session:
+        rows = (await session.scalars(select(UserRow))).all()
+    assert [(r.id, r.first_name, r.last_name, r.username, r.language_code) for r in rows] == [
+        (ANN.id, "Anna", None, "anna_s", "uk")
+    ]
+
+
+async def test_remembering_a_chat_again_updates_its_title_and_kind(
+    migrated_db: Database,
+) -> None:
+    directory = Directory(migrated_db)
+    await directory.remember(users=[ANN], chat=GROUP)
+
+    upgraded = ChatInfo(id=GROUP.id, type="supergroup", title="Book club 📚", is_forum=True)
+    await directory.remember(users=[ANN], chat=upgraded)
+
+    async with migrated_db.read() as session:
+        rows = (await session.scalars(select(ChatRow))).all()
+    assert [(r.id, r.type, r.title, r.is_forum) for r in rows] == [
+        (GROUP.id, "supergroup", "Book club 📚", True)
+    ]
+
+
+async def test_forum_topics_are_created_and_renamed(migrated_db: Database) -> None:
+    directory = Directory(migrated_db)
+    forum = ChatInfo(id=GROUP.id, type="supergroup", title="Book club", is_forum=True)
+
+    await directory.remember(users=[ANN], chat=forum, topic=(7, "Plans"))
+    await directory.remember(users=[ANN], chat=forum, topic=(7, "Summer plans"))
+    await directory.remember(users=[ANN], chat=forum, topic=(7, None))  # a message, no rename
+    await directory.remember(users=[ANN], chat=forum, topic=(8, None))  # name not known yet
+
+    async with migrated_db.read() as session:
+        rows = (await session.scalars(select(TopicRow).order_by(TopicRow.thread_id))).all()
+    assert [(r.chat_id, r.thread_id, r.name) for r in rows] == [
+        (GROUP.id, 7, "Summer plans"),
+        (GROUP.id, 8, None),
+    ]
+
+
+async def test_a_user_or_chat_that_changed_gets_a_new_updated_at(migrated_db: Database) -> None:
+    directory = Directory(migrated_db)
+    await directory.remember(users=[ANN], chat=GROUP)
+    async with migrated_db.write() as session:
+        await session.execute(update(UserRow).values(updated_at=LONG_AGO))
+        await session.execute(update(ChatRow).values(updated_at=LONG_AGO))
+
+    renamed_user = UserInfo(id=ANN.id, first_name="Anna")
+    renamed_chat = ChatInfo(id=GROUP.id, type="group", title="Readers")
+    await directory.remember(users=[renamed_user], chat=renamed_chat)
+
+    async with migrated_db.read() as session:
+        user_updated = await session.scalar(select(UserRow.updated_at))
+        chat_updated = await session.scalar(select(ChatRow.updated_at))
+    assert user_updated is not None
+    assert chat_updated is not None
+    assert user_updated.year > LONG_AGO.year
+    assert chat_updated.year > LONG_AGO.year
