@@ -16,6 +16,7 @@ from magpie.storage.database import Database, create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import upgrade
 from magpie.storage.tables import MessageRow, TurnRow
+from magpie.texts import ENGLISH
 from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start
 from tests.fakes.llm_vendors import Fail, FakeLLMVendors, Reply
 
@@ -83,10 +84,7 @@ async def test_empty_and_malformed_model_output(
     ann = h.sandbox.add_user("Ann")
     fake_vendors.enqueue(Reply(""), Reply(""), Reply(""))  # pydantic-ai asks again once
     empty = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "say nothing"))
-    assert (
-        empty.text
-        == "Sorry — I couldn't get an answer from the language model (the model sent something unreadable). Send /retry to try again."
-    )
+    assert empty.text == ENGLISH.model_failed.format(reason="the model sent something unreadable")
     assert len(fake_vendors.requests) == 2
     fake_vendors.enqueue(Reply("**unclosed bold and `code [link](javascript:alert(1))"))
     odd = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "be weird"))
