@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.databases"]  # database_url / migrated_db: SQLite and PostgreSQL
+
 
 def required(flag: str) -> bool:
     """CI sets MAGPIE_REQUIRE_* so missing services fail the run instead of skipping."""

@@ -89,12 +89,14 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         yield running_sandbox
 
 
-def magpie_settings(sandbox: Sandbox, tmp_path: Path, **overrides: Any) -> Settings:
+def magpie_settings(
+    sandbox: Sandbox, tmp_path: Path, database_url: str, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "telegram_bot_token": TOKEN,
         "telegram_api_url": sandbox.url,
         "data_dir": tmp_path,
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'magpie.db'}",
+        "database_url": database_url,
         "llm_model": "offline",
         "log_format": "console",
     }
@@ -102,22 +104,24 @@ def magpie_settings(sandbox: Sandbox, tmp_path: Path, **overrides: Any) -> Setti
 
 
 @pytest.fixture
-async def magpie(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Harness]:
-    """Magpie on SQLite and the offline model."""
+async def magpie(sandbox: Sandbox, tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
+    """Magpie on the offline model, once on SQLite and once on PostgreSQL."""
     account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
-    async with start(sandbox, account, magpie_settings(sandbox, tmp_path)) as harness:
+    settings = magpie_settings(sandbox, tmp_path, database_url)
+    async with start(sandbox, account, settings) as harness:
         yield harness
 
 
 @pytest.fixture
 async def vendor_magpie(
-    sandbox: Sandbox, tmp_path: Path, fake_vendors: FakeLLMVendors
+    sandbox: Sandbox, tmp_path: Path, database_url: str, fake_vendors: FakeLLMVendors
 ) -> AsyncIterator[Harness]:
     """Magpie on an OpenAI-compatible model served by the fake vendor at the wire."""
     account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
     settings = magpie_settings(
         sandbox,
         tmp_path,
+        database_url,
         llm_model="openai:gpt-4o-mini",
         openai_base_url=fake_vendors.openai_base_url,
         openai_api_key=fake_vendors.api_key,

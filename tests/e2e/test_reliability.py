@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from pathlib import Path
@@ -142,13 +141,13 @@ async def test_stop_command_in_a_group_cuts_the_edited_reply(
 
 
 async def test_pending_updates_from_a_crash_are_handled_on_start(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, database_url: str
 ) -> None:
     account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
     ann = sandbox.add_user("Ann")
     message = sandbox.people.send_text(ann, account, "did you get this before the crash?")
     account.queue.clear()  # Telegram already considers it delivered
-    settings = magpie_settings(sandbox, tmp_path)
+    settings = magpie_settings(sandbox, tmp_path, database_url)
     engine = create_engine(settings.sqlalchemy_url, pooled=False)
     await upgrade(engine)
     await Inbox(Database(engine)).record(
@@ -167,7 +166,7 @@ def free_port() -> int:
 
 
 async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, database_url: str
 ) -> None:
     account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
     port = free_port()
@@ -175,6 +174,7 @@ async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
     settings = magpie_settings(
         sandbox,
         tmp_path,
+        database_url,
         webhook_url=hook,
         webhook_listen=f"127.0.0.1:{port}",
         webhook_secret="s3cret-token",
@@ -200,5 +200,4 @@ async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
             ) as response:
                 assert response.status == 400
         await h.settled()
-        await asyncio.sleep(0)
         assert len(h.bot_messages(h.private(ann))) == 2  # one for the real update, one for 777

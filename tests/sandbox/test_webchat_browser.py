@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -32,7 +33,7 @@ from magpie.sandbox import FloodPolicy, Sandbox
 from magpie.sandbox.scene import DemoScene, demo_scene
 from tests.conftest import missing
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 USERNAME = "magpie_bot"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "webchat"
@@ -147,8 +148,9 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the module; each test gets its own page (launching costs ~2 s)."""
     executable = chromium_path()
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -156,7 +158,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def scene(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Scene]:
     """The demo scene open in a 1280×800 page; the page is saved as a screenshot afterwards."""
     async with Sandbox(flood=FloodPolicy(enabled=False), anti_spin=False) as sandbox:
