@@ -73,7 +73,7 @@ def calls(draw: st.DrawFn, ids: dict[str, int]) -> tuple[str, dict[str, str]]:
     return method, params
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_calls_never_crash_and_keep_the_envelope(data: st.DataObject) -> None:
     _, api, ids = scene()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -11,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from magpie.sandbox import Sandbox
 from magpie.sandbox.scene import demo_scene
 from magpie.sandbox.server import build_app
+from tests.sandbox.conftest import until
 
 TOKEN = "7000000001:SANDBOX-test-token"
 
@@ -114,3 +117,15 @@ async def test_the_scene_is_what_the_page_discovers(client: Client, fresh: Sandb
     club = state["groups"][1]
     assert [t["name"] for t in club["topics"]] == ["Fantasy", "Sci-fi"]
     assert club["id"] == scene.book_club
+
+
+async def test_stopping_the_server_answers_a_pending_long_poll_at_once(fresh: Sandbox) -> None:
+    await fresh.start()
+    async with aiohttp.ClientSession() as http:
+        url = f"{fresh.url}/sandbox/api/wait?version={fresh.world.version}&timeout=25"
+        poll = asyncio.create_task(http.get(url))
+        await until(lambda: bool(fresh.world._change_waiters))
+        async with asyncio.timeout(1):
+            await fresh.stop()
+            response = await poll
+        assert (await response.json())["ok"] is True

@@ -80,6 +80,7 @@ class TestBot:
     async def echo(self, message: Message, bot: Bot) -> None:
         self._hold()
         reply = f"You said: {message.text}"
+        await bot.send_chat_action(message.chat.id, "typing")
         for part in ("You", "You said:", reply):
             await bot.send_message_draft(
                 message.chat.id, draft_id=message.message_id, text=part, can_stop=True
@@ -180,8 +181,7 @@ async def scene(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterat
         try:
             yield Scene(sandbox, ids, bot, client, page)
         finally:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
+            await snapshot(page, request.node.name)
             await page.close()
             bot.release.set()
             bot.stopped.set()
@@ -191,6 +191,11 @@ async def scene(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterat
                 await dispatcher.stop_polling()
             await polling
         assert errors == [], errors
+
+
+async def snapshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png")
 
 
 async def say(page: Page, text: str) -> None:
@@ -208,8 +213,11 @@ async def test_private_reply_streams_as_a_draft_then_lands_formatted(scene: Scen
     draft = page.get_by_test_id("draft")
     await expect(draft.get_by_test_id("draft-text")).to_have_text("You said: hello sandbox")
     await expect(draft.get_by_test_id("stop-button")).to_be_visible()
+    await expect(page.get_by_test_id("typing")).to_have_text("Magpie is typing…")
+    await snapshot(page, "test_private_reply_streams_as_a_draft_then_lands_formatted-draft")
     scene.bot.release.set()
     await expect(draft).to_have_count(0)
+    await expect(page.get_by_test_id("typing")).to_be_hidden()
     reply = page.get_by_test_id("message").filter(has_text="You said:")
     await expect(reply.locator("strong")).to_have_text("hello sandbox")
     await expect(reply.get_by_test_id("message-sender")).to_have_text("Magpie")

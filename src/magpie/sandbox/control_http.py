@@ -187,7 +187,10 @@ async def send(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
         "topic": int(topic) if topic else None,
     }
     if kind == "text":
-        message = sandbox.people.send_text(user, place, str(body.get("text") or ""), **common)
+        text = str(body.get("text") or "")
+        for _ in range(max(0, min(100_000, int(body.get("repeat") or 1)) - 1)):  # benchmarks
+            sandbox.people.send_text(user, place, text, **common)
+        message = sandbox.people.send_text(user, place, text, **common)
     else:
         data = base64.b64decode(str(body.get("data_base64") or ""))
         message = sandbox.people.send_media(

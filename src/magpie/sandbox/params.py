@@ -144,5 +144,16 @@ async def read_params(request: web.Request) -> Params:
     return Params(values, uploads)
 
 
+def json_int(value: Any) -> int | None:
+    """An integer from a JSON value the way Telegram reads one (numbers or numeric strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
 def payload_too_large() -> ApiError:
     return ApiError(413, "Request Entity Too Large")

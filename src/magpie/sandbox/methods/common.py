@@ -9,6 +9,7 @@ from magpie.sandbox import formatting
 from magpie.sandbox.errors import ApiError, bad_request
 from magpie.sandbox.methods.registry import Call
 from magpie.sandbox.model import Chat, Message
+from magpie.sandbox.params import json_int
 from magpie.sandbox.render import message_json
 
 TEXT_LIMIT = 4096
@@ -111,7 +112,7 @@ def reply_target(call: Call, chat: Chat) -> int | None:
         value = params.json("reply_parameters", "can't parse reply parameters JSON object")
         if not isinstance(value, dict):
             raise bad_request("can't parse reply parameters JSON object")
-        target = int(value.get("message_id") or 0)
+        target = json_int(value.get("message_id")) or 0
         allow_missing = bool(value.get("allow_sending_without_reply", allow_missing))
         other_chat = value.get("chat_id")
         if other_chat is not None and str(other_chat) != str(chat.id):

@@ -15,6 +15,7 @@ from magpie.sandbox.methods.common import (
 )
 from magpie.sandbox.methods.registry import Call, api
 from magpie.sandbox.model import Message
+from magpie.sandbox.params import json_int
 from magpie.sandbox.render import message_json, user_json
 
 NOT_MODIFIED = (
@@ -114,7 +115,10 @@ async def delete_messages(call: Call) -> bool:
             if isinstance(ids, list)
             else "message identifiers are not specified"
         )
-    return _delete(call, [int(i) for i in ids])
+    numbers = [json_int(i) for i in ids]
+    if any(n is None for n in numbers):
+        raise bad_request("can't parse message identifiers JSON object")
+    return _delete(call, [n for n in numbers if n is not None])
 
 
 def _source_message(call: Call) -> Message:

@@ -451,8 +451,10 @@ function draftNode(draft) {
   const stop = el("button", { class: "stop-button", testid: "stop-button", text: "■ Stop" });
   stop.type = "button";
   stop.addEventListener("click", () => stopDraft(draft.draft_id, stop));
+  const sender = el("div", { class: "sender", text: nameOf(app.bot) });
+  sender.style.color = colorOf(app.bot?.id);
   const bubble = el("div", { class: "bubble draft-bubble" }, [
-    el("div", { class: "sender", text: nameOf(app.bot) }),
+    sender,
     el("div", { class: "message-text", testid: "draft-text" }),
     el("div", { class: "draft-foot" }, [el("span", { class: "caret", text: "writing…" }), stop]),
   ]);
@@ -470,11 +472,11 @@ function renderHeader() {
   avatarNode.textContent = title.slice(0, 1).toUpperCase();
   avatarNode.style.background = colorOf(group ? group.id : app.bot?.id);
   const typing = (app.typingUntil.get(viewKey()) || 0) > Date.now();
+  $("typing").textContent = `${nameOf(app.bot)} is typing…`;
+  $("typing").hidden = !typing;
   const subtitle = $("chat-subtitle");
-  subtitle.classList.toggle("typing", typing);
-  subtitle.dataset.testid = typing ? "typing" : "chat-subtitle";
-  if (typing) subtitle.textContent = `${nameOf(app.bot)} is typing…`;
-  else if (group) subtitle.textContent = `${group.members.length} members${group.is_forum && !topic ? " · General" : ""}`;
+  subtitle.hidden = typing;
+  if (group) subtitle.textContent = `${group.members.length} members${group.is_forum && !topic ? " · General" : ""}`;
   else subtitle.textContent = `bot · @${app.bot?.username || ""}`;
   const me = app.users.find((u) => u.id === app.identity);
   $("composer").placeholder = `Message as ${me ? me.first_name : "…"}`;
