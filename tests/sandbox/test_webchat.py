@@ -49,7 +49,14 @@ async def test_the_page_is_served_at_the_root(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("name", "content_type"),
-    [("app.js", "text/javascript"), ("style.css", "text/css"), ("index.html", "text/html")],
+    [
+        ("app.js", "text/javascript"),
+        ("dom.js", "text/javascript"),
+        ("entities.js", "text/javascript"),
+        ("messages.js", "text/javascript"),
+        ("style.css", "text/css"),
+        ("index.html", "text/html"),
+    ],
 )
 async def test_assets_are_served_with_their_content_types(
     client: Client, name: str, content_type: str
@@ -69,10 +76,11 @@ async def test_nothing_else_is_served_from_static(client: Client, path: str) -> 
     assert response.status == 404
 
 
-async def test_the_script_never_puts_text_into_html(client: Client) -> None:
-    script = await (await client.get("/static/app.js")).text()
-    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
-    assert "document.write" not in script
+@pytest.mark.parametrize("name", ["app.js", "dom.js", "entities.js", "messages.js"])
+async def test_the_scripts_never_turn_text_into_html(client: Client, name: str) -> None:
+    script = await (await client.get(f"/static/{name}")).text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script
 
 
 async def test_bot_api_and_control_routes_still_answer(
@@ -120,12 +128,16 @@ async def test_the_scene_is_what_the_page_discovers(client: Client, fresh: Sandb
 
 
 async def test_stopping_the_server_answers_a_pending_long_poll_at_once(fresh: Sandbox) -> None:
+    """Regression: an open page's pending /wait held up stopping the sandbox by seconds."""
     await fresh.start()
-    async with aiohttp.ClientSession() as http:
-        url = f"{fresh.url}/sandbox/api/wait?version={fresh.world.version}&timeout=25"
-        poll = asyncio.create_task(http.get(url))
-        await until(lambda: bool(fresh.world._change_waiters))
-        async with asyncio.timeout(1):
-            await fresh.stop()
-            response = await poll
-        assert (await response.json())["ok"] is True
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = f"{fresh.url}/sandbox/api/wait?version={fresh.world.version}&timeout=25"
+            poll = asyncio.create_task(http.get(url))
+            await until(lambda: bool(fresh.world._change_waiters))
+            async with asyncio.timeout(1):
+                await fresh.stop()
+                response = await poll
+            assert (await response.json())["ok"] is True
+    finally:
+        await fresh.stop()

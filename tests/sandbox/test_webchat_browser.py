@@ -159,37 +159,45 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+@contextlib.asynccontextmanager
+async def polling(sandbox: Sandbox, token: str) -> AsyncIterator[tuple[TestBot, Bot]]:
+    """The test bot on aiogram's Dispatcher, long-polling the sandbox in this event loop."""
+    bot = TestBot()
+    dispatcher = Dispatcher()
+    dispatcher.include_router(bot.router)
+    client = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url)))
+    task = asyncio.create_task(
+        dispatcher.start_polling(client, handle_signals=False, polling_timeout=1)
+    )
+    try:
+        yield bot, client
+    finally:
+        bot.release.set()
+        bot.stopped.set()
+        if bot.busy:
+            await asyncio.wait(bot.busy, timeout=5)
+        with contextlib.suppress(RuntimeError):  # polling may not have started yet
+            await dispatcher.stop_polling()
+        await task  # closes the client's session too
+
+
 @pytest_asyncio.fixture(loop_scope="module")
 async def scene(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Scene]:
     """The demo scene open in a 1280×800 page; the page is saved as a screenshot afterwards."""
     async with Sandbox(flood=FloodPolicy(enabled=False), anti_spin=False) as sandbox:
         account = sandbox.add_bot(username=USERNAME)
         ids = demo_scene(sandbox, account)
-        bot = TestBot()
-        dispatcher = Dispatcher()
-        dispatcher.include_router(bot.router)
-        session = AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url))
-        client = Bot(account.token, session=session)
-        polling = asyncio.create_task(
-            dispatcher.start_polling(client, handle_signals=False, polling_timeout=1)
-        )
-        page = await browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        await page.goto(f"{sandbox.url}/")
-        await expect(page.get_by_test_id("chat-item")).to_have_count(3)
-        try:
-            yield Scene(sandbox, ids, bot, client, page)
-        finally:
-            await snapshot(page, request.node.name)
-            await page.close()
-            bot.release.set()
-            bot.stopped.set()
-            if bot.busy:
-                await asyncio.wait(bot.busy, timeout=5)
-            with contextlib.suppress(RuntimeError):  # polling may not have started yet
-                await dispatcher.stop_polling()
-            await polling
+        async with polling(sandbox, account.token) as (bot, client):
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            try:
+                await page.goto(f"{sandbox.url}/")
+                await expect(page.get_by_test_id("chat-item")).to_have_count(3)
+                yield Scene(sandbox, ids, bot, client, page)
+            finally:
+                await snapshot(page, request.node.name)
+                await page.close()
         assert errors == [], errors
 
 
@@ -318,3 +326,25 @@ async def test_entities_render_as_elements_and_text_never_as_html(scene: Scene) 
     await expect(text.locator("blockquote")).to_have_text("quoted")
     await expect(text).to_contain_text("<img src=x onerror=alert(1)>")
     await expect(page.locator("#messages img")).to_have_count(0)
+
+
+async def test_news_elsewhere_shows_as_unread_and_a_reply_quotes_its_message(
+    scene: Scene,
+) -> None:
+    page, people, world = scene.page, scene.sandbox.people, scene.sandbox.world
+    trip = world.groups[scene.ids.weekend_trip]
+    people.send_text(world.users[scene.ids.ann], trip, "Who brings the tent?")
+    people.send_text(world.users[scene.ids.bob], trip, "I can")
+    item = page.get_by_test_id("chat-item").filter(has_text="Weekend trip")
+    await expect(item.get_by_test_id("unread-badge")).to_have_text("2")
+    await item.click()
+    await expect(item.get_by_test_id("unread-badge")).to_be_hidden()
+    bob = page.get_by_test_id("message").filter(has_text="I can")
+    await bob.hover()
+    await bob.get_by_test_id("reply-button").click()
+    await expect(page.get_by_test_id("reply-bar")).to_contain_text("Reply to Bob")
+    await say(page, "Great, thanks Bob!")
+    await expect(page.get_by_test_id("reply-bar")).to_be_hidden()
+    mine = page.get_by_test_id("message").filter(has_text="Great, thanks Bob!")
+    await expect(mine.get_by_test_id("reply-quote")).to_contain_text("I can")
+    assert trip.messages[max(trip.messages)].reply_to == max(trip.messages) - 1

@@ -292,6 +292,11 @@ async def transcript(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return [entry.as_json() for entry in entries]
 
 
+async def stats(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+    """Successful calls per method: cheap progress for benchmarks and load tests."""
+    return sandbox.world.transcript.counts()
+
+
 async def add_fault(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     allowed = {"kind", "status", "description", "retry_after", "hang_seconds", "times", "token"}
     fault = sandbox.inject(str(body["method"]), **{k: v for k, v in body.items() if k in allowed})
@@ -342,6 +347,7 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", "/chat", chat_view),
         ("GET", "/transcript", transcript),
         ("GET", "/wait", wait),
+        ("GET", "/stats", stats),
         ("POST", "/faults", add_fault),
         ("DELETE", "/faults", clear_faults),
         ("POST", "/reset", reset),

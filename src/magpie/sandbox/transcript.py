@@ -44,10 +44,13 @@ class Transcript:
         self._entries: list[Entry] = []
         self._keep = keep
         self._seq = 0
+        self._ok_counts: dict[str, int] = {}
 
     def record(self, **fields: Any) -> Entry:
         self._seq += 1
         entry = Entry(seq=self._seq, **fields)
+        if entry.ok:
+            self._ok_counts[entry.method] = self._ok_counts.get(entry.method, 0) + 1
         self._entries.append(entry)
         if len(self._entries) > self._keep:
             del self._entries[: len(self._entries) - self._keep]
@@ -70,6 +73,10 @@ class Transcript:
             and (bot_id is None or e.bot_id == bot_id)
             and (ok is None or e.ok == ok)
         ]
+
+    def counts(self) -> dict[str, int]:
+        """Successful calls per method, over the whole life of the transcript."""
+        return dict(self._ok_counts)
 
     def clear(self) -> None:
         self._entries.clear()

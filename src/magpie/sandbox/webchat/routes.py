@@ -33,7 +33,7 @@ async def static(request: web.Request) -> web.Response:
 
 
 async def release_long_polls(app: web.Application) -> None:
-    """Answer the pages' pending /wait polls, so the server stops now rather than in 25 s."""
+    """Answer the pages' pending /wait polls, so stopping the server does not wait on them."""
     app[SANDBOX_KEY].world.changed()
 
 
