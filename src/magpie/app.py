@@ -14,7 +14,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
 from aiohttp import web
 from dishka import AsyncContainer, Provider
-from dishka.integrations.aiogram import setup_dishka
 
 from magpie.config import ConfigError, Settings
 from magpie.conversation.types import Identity
@@ -27,7 +26,7 @@ from magpie.storage.database import create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
-from magpie.telegram.routers import add_directory, build_dispatcher
+from magpie.telegram.routers import build_dispatcher, wire_container
 
 log = structlog.get_logger(__name__)
 COMMANDS = [
@@ -85,8 +84,7 @@ async def running(
         container = build_container(settings, bot=bot, identity=identity, extra=extra)
         try:
             dispatcher = build_dispatcher()
-            setup_dishka(container, dispatcher, auto_inject=True)
-            add_directory(dispatcher)
+            wire_container(dispatcher, container)
             await dispatcher.emit_startup(bot=bot)
             await bot.set_my_commands(COMMANDS)
             pipeline = UpdatePipeline(

@@ -71,13 +71,16 @@ class AppProvider(Provider):
     running = provide(RunningTurns)
     inbox = provide(Inbox)
 
+    @provide
+    def directory(self, database: Database) -> Directory:
+        return Directory(database)  # app-wide: it remembers what it already wrote
+
 
 class UpdateProvider(Provider):
     """Built per update: the services a handler calls."""
 
     scope = Scope.REQUEST
     store = provide(SqlConversationStore, provides=ConversationStore)
-    directory = provide(Directory)
 
     @provide
     def assistant(

@@ -27,7 +27,9 @@ class FastPacing(Provider):
 
     @provide(override=True)
     def pacing(self) -> Pacing:
-        return Pacing(draft_interval=0.0, edit_interval=0.0, typing_interval=60.0)
+        return Pacing(
+            draft_interval=0.0, edit_interval=0.0, typing_interval=60.0, thinking_after=0.0
+        )
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from magpie.sandbox import User
 from tests.e2e.conftest import Harness
+from tests.fakes.llm_vendors import FakeLLMVendors, Reply
 
 
 async def test_reply_streams_as_drafts_then_lands_as_one_formatted_message(
@@ -16,10 +17,13 @@ async def test_reply_streams_as_drafts_then_lands_as_one_formatted_message(
     assert "You wrote: Hello, who are you?" in (reply.text or "")
     kinds = {e["type"] for e in reply.content.get("entities", [])}
     assert {"bold", "italic", "pre"} <= kinds  # the model's Markdown became entities
-    drafts = magpie.sandbox.transcript(method="sendMessageDraft")
-    assert len(drafts) >= 2
-    assert drafts[0].params.get("text", "") == ""  # "Thinking…" first
-    assert all(d.params["chat_id"] == str(ann.id) for d in drafts)
+    drafts = [
+        d.params.get("text", "") for d in magpie.sandbox.transcript(method="sendMessageDraft")
+    ]
+    growing = [text for text in drafts if text]
+    assert len(growing) >= 2 and growing == sorted(growing, key=len)  # the text grew in place
+    final_call = magpie.sandbox.transcript(method="sendMessage")[-1]
+    assert all(d.seq < final_call.seq for d in magpie.sandbox.transcript(method="sendMessageDraft"))
     assert len(magpie.bot_messages(magpie.private(ann))) == 1
 
 
@@ -58,3 +62,16 @@ async def test_invisible_characters_never_reach_the_model(magpie: Harness) -> No
     sneaky = "hi\u200b\U000e0041\u202ethere"
     reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, sneaky))
     assert "You wrote: hithere" in (reply.text or "")
+
+
+async def test_a_slow_model_shows_thinking_then_the_words(
+    vendor_magpie: Harness, fake_vendors: FakeLLMVendors
+) -> None:
+    h = vendor_magpie
+    ann = h.sandbox.add_user("Ann")
+    fake_vendors.enqueue(Reply("Here it is.", chunks=2, first_token_delay=0.5))
+    reply = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "take your time"))
+    assert reply.text == "Here it is."
+    drafts = [d.params.get("text", "") for d in h.sandbox.transcript(method="sendMessageDraft")]
+    assert drafts[0] == ""  # Telegram shows "Thinking…" for an empty draft
+    assert "Here" in drafts[-1]

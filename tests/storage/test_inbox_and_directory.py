@@ -41,39 +41,30 @@ async def test_recording_returns_only_updates_not_seen_before(migrated_db: Datab
     assert await inbox.record([]) == []
 
 
-async def test_an_update_is_claimed_once_per_attempt_and_never_after_it_is_done(
-    migrated_db: Database,
-) -> None:
+async def test_a_handled_update_is_no_longer_pending(migrated_db: Database) -> None:
     inbox = Inbox(migrated_db)
-    await inbox.record(batch(1))
+    await inbox.record(batch(1, 2))
 
-    assert await inbox.claim(1) is True
     await inbox.done(1)
 
-    assert await inbox.claim(1) is False
+    assert await inbox.pending() == batch(2)
     row = await inbox_row(migrated_db, 1)
-    assert (row.status, row.attempts, row.error) == ("done", 1, None)
+    assert (row.status, row.attempts, row.error) == ("done", 0, None)
     assert row.handled_at is not None
 
 
-async def test_an_update_never_recorded_cannot_be_claimed(migrated_db: Database) -> None:
-    assert await Inbox(migrated_db).claim(404) is False
-
-
-async def test_after_a_crash_unhandled_updates_are_pending_oldest_first(
+async def test_after_a_crash_unhandled_updates_are_recovered_oldest_first(
     database_url: str, migrated_db: Database
 ) -> None:
     inbox = Inbox(migrated_db)
     await inbox.record(batch(12, 10, 11))
-    assert await inbox.claim(10)
-    await inbox.done(10)
-    assert await inbox.claim(11)  # the process dies while answering 11
+    await inbox.done(10)  # the process dies while answering 11
     await migrated_db.close()
 
     restarted = Database(create_engine(database_url))
     try:
-        assert await Inbox(restarted).pending() == batch(11, 12)
-        assert await Inbox(restarted).claim(11) is True  # recovery gets another attempt
+        assert await Inbox(restarted).recover() == batch(11, 12)
+        assert (await inbox_row(restarted, 11)).attempts == 1
     finally:
         await restarted.close()
 
@@ -83,35 +74,29 @@ async def test_a_failed_update_is_marked_failed_with_its_error_and_not_pending(
 ) -> None:
     inbox = Inbox(migrated_db)
     await inbox.record(batch(1))
-    assert await inbox.claim(1)
 
     await inbox.done(1, error="ValueError: no text")
 
     assert await inbox.pending() == []
-    assert await inbox.claim(1) is False
+    assert await inbox.recover() == []
     row = await inbox_row(migrated_db, 1)
     assert (row.status, row.error) == ("failed", "ValueError: no text")
     assert row.handled_at is not None
 
 
-async def test_attempts_stop_at_max_attempts(migrated_db: Database) -> None:
+async def test_an_update_that_keeps_crashing_magpie_is_given_up(migrated_db: Database) -> None:
+    """Otherwise every restart would try it again, and crash again."""
     inbox = Inbox(migrated_db)
     await inbox.record(batch(1))
+    recoveries = [await inbox.recover() for _ in range(MAX_ATTEMPTS + 1)]
 
-    claims = [await inbox.claim(1) for _ in range(MAX_ATTEMPTS + 1)]
+    assert recoveries == [batch(1)] * MAX_ATTEMPTS + [[]]
+    row = await inbox_row(migrated_db, 1)
+    assert (row.status, row.error) == ("failed", "out of attempts")
 
-    assert claims == [True] * MAX_ATTEMPTS + [False]
-    assert (await inbox_row(migrated_db, 1)).attempts == MAX_ATTEMPTS
 
-
-async def test_an_update_out_of_attempts_is_no_longer_pending(migrated_db: Database) -> None:
-    """Otherwise every restart "recovers" it again, and enough of them crowd out real work."""
-    inbox = Inbox(migrated_db)
-    await inbox.record(batch(1, 2))
-    for _ in range(MAX_ATTEMPTS):
-        assert await inbox.claim(1)  # each attempt crashed the process
-
-    assert await inbox.pending() == batch(2)
+async def test_one_batch_with_a_repeated_update_records_it_once(migrated_db: Database) -> None:
+    assert await Inbox(migrated_db).record(batch(7, 7)) == [7]
 
 
 async def test_the_last_update_id_is_the_newest_recorded(migrated_db: Database) -> None:

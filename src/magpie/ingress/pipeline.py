@@ -60,7 +60,7 @@ class UpdatePipeline:
 
     async def recover(self) -> int:
         """Handle what a previous run recorded but never finished (a crash mid-turn)."""
-        pending = await self.inbox.pending()
+        pending = await self.inbox.recover()
         for update_id, payload in pending:
             try:
                 update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
@@ -79,9 +79,7 @@ class UpdatePipeline:
         )
 
     async def handle(self, update: Update) -> None:
-        """Dispatch one update through aiogram, once; failures are logged and marked."""
-        if not await self.inbox.claim(update.update_id):
-            return
+        """Dispatch one update through aiogram; failures are logged and marked."""
         kind = update_kind(update)
         with structlog.contextvars.bound_contextvars(update_id=update.update_id, kind=kind):
             try:

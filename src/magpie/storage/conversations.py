@@ -27,6 +27,10 @@ def insert_for(session: AsyncSession, table: type[object]):  # type: ignore[no-u
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
+def _name(first: str | None, last: str | None) -> str:
+    return " ".join(part for part in (first, last) if part) or "someone"
+
+
 class SqlConversationStore:
     """Each method is one short transaction."""
 
@@ -75,7 +79,13 @@ class SqlConversationStore:
         async with self.db.read() as session:
             starts_after = await self._starts_after(session, key)
             rows = await session.execute(
-                select(MessageRow, UserRow.first_name, UserRow.last_name)
+                select(
+                    MessageRow.message_id,
+                    MessageRow.text,
+                    MessageRow.outgoing,
+                    UserRow.first_name,
+                    UserRow.last_name,
+                )
                 .outerjoin(UserRow, UserRow.id == MessageRow.sender_id)
                 .where(
                     MessageRow.chat_id == key.chat_id,
@@ -87,12 +97,10 @@ class SqlConversationStore:
             )
             lines = [
                 Line(
-                    message_id=row.MessageRow.message_id,
-                    speaker="assistant"
-                    if row.MessageRow.outgoing
-                    else " ".join(p for p in (row.first_name, row.last_name) if p) or "someone",
-                    text=row.MessageRow.text,
-                    from_assistant=row.MessageRow.outgoing,
+                    message_id=row.message_id,
+                    speaker="assistant" if row.outgoing else _name(row.first_name, row.last_name),
+                    text=row.text,
+                    from_assistant=row.outgoing,
                 )
                 for row in rows
             ]

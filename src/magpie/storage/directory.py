@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -31,10 +32,16 @@ class ChatInfo:
 
 
 class Directory:
-    """Upserts in one transaction per update (cheap: rows change rarely)."""
+    """Upserts users, chats and topics, skipping what it already wrote unchanged.
 
-    def __init__(self, db: Database) -> None:
+    Names change rarely, so the write is skipped when this process has written exactly the
+    same values recently (a bounded memory of fingerprints).
+    """
+
+    def __init__(self, db: Database, *, remember_last: int = 10_000) -> None:
         self.db = db
+        self._written: OrderedDict[object, None] = OrderedDict()
+        self._capacity = remember_last
 
     async def remember(
         self,
@@ -43,6 +50,10 @@ class Directory:
         chat: ChatInfo | None,
         topic: tuple[int, str | None] | None = None,
     ) -> None:
+        fingerprint = (tuple(users), chat, topic)
+        if fingerprint in self._written:
+            self._written.move_to_end(fingerprint)
+            return
         async with self.db.write() as session:
             for user in users:
                 values = {
@@ -87,3 +98,6 @@ class Directory:
                             index_elements=["chat_id", "thread_id"]
                         )
                     await session.execute(statement)
+        self._written[fingerprint] = None
+        if len(self._written) > self._capacity:
+            self._written.popitem(last=False)

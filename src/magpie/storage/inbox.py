@@ -1,4 +1,10 @@
-"""The durable inbox: an update is recorded before it is acknowledged, and handled once."""
+"""The durable inbox: an update is recorded before it is acknowledged, and handled once.
+
+The normal path costs one write per batch (record) and one per update (done). Attempts are
+counted at recovery: an update still pending when Magpie starts was being handled when the
+previous run died, so each start that finds it pending is one failed attempt. After
+MAX_ATTEMPTS such starts it is marked failed instead of crashing Magpie again.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +27,17 @@ class Inbox:
         self.db = db
 
     async def record(self, updates: list[tuple[int, str]]) -> list[int]:
-        """Store (update_id, raw JSON) pairs; returns the ids that were new."""
+        """Store (update_id, raw JSON) pairs; returns the ids that were new, each once."""
         if not updates:
             return []
+        unique = dict(updates)
         async with self.db.write() as session:
-            ids = [update_id for update_id, _ in updates]
             known = set(
-                await session.scalars(select(InboxRow.update_id).where(InboxRow.update_id.in_(ids)))
+                await session.scalars(
+                    select(InboxRow.update_id).where(InboxRow.update_id.in_(list(unique)))
+                )
             )
-            fresh = [(uid, payload) for uid, payload in updates if uid not in known]
+            fresh = [(uid, payload) for uid, payload in unique.items() if uid not in known]
             for update_id, payload in fresh:
                 await session.execute(
                     insert_for(session, InboxRow)
@@ -37,31 +45,6 @@ class Inbox:
                     .on_conflict_do_nothing(index_elements=["update_id"])
                 )
         return [uid for uid, _ in fresh]
-
-    async def claim(self, update_id: int) -> bool:
-        """Mark an attempt; False when the update is already handled or out of attempts."""
-        async with self.db.write() as session:
-            result = await session.execute(
-                update(InboxRow)
-                .where(
-                    InboxRow.update_id == update_id,
-                    InboxRow.status == PENDING,
-                    InboxRow.attempts < MAX_ATTEMPTS,
-                )
-                .values(attempts=InboxRow.attempts + 1)
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                return True
-            await session.execute(  # out of attempts: give up visibly instead of retrying forever
-                update(InboxRow)
-                .where(
-                    InboxRow.update_id == update_id,
-                    InboxRow.status == PENDING,
-                    InboxRow.attempts >= MAX_ATTEMPTS,
-                )
-                .values(status=FAILED, error="out of attempts", handled_at=datetime.now(UTC))
-            )
-            return False
 
     async def done(self, update_id: int, *, error: str | None = None) -> None:
         async with self.db.write() as session:
@@ -75,12 +58,30 @@ class Inbox:
                 )
             )
 
+    async def recover(self, *, limit: int = 1000) -> list[tuple[int, str]]:
+        """At start: count one more attempt for every pending update and return those to retry.
+
+        Updates that have used up their attempts are marked failed ("out of attempts").
+        """
+        async with self.db.write() as session:
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.status == PENDING)
+                .values(attempts=InboxRow.attempts + 1)
+            )
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.status == PENDING, InboxRow.attempts > MAX_ATTEMPTS)
+                .values(status=FAILED, error="out of attempts", handled_at=datetime.now(UTC))
+            )
+        return await self.pending(limit=limit)
+
     async def pending(self, *, limit: int = 1000) -> list[tuple[int, str]]:
-        """Updates recorded but not handled (a crash mid-turn), oldest first."""
+        """Updates recorded but not handled, oldest first."""
         async with self.db.read() as session:
             rows = await session.execute(
                 select(InboxRow.update_id, InboxRow.payload)
-                .where(InboxRow.status == PENDING, InboxRow.attempts < MAX_ATTEMPTS)
+                .where(InboxRow.status == PENDING)
                 .order_by(InboxRow.update_id)
                 .limit(limit)
             )

@@ -43,6 +43,7 @@ class Pacing:
     draft_interval: float = 1.0
     edit_interval: float = 3.0
     typing_interval: float = 4.5
+    thinking_after: float = 0.3
     max_retry_after: float = 60.0
 
 
@@ -79,12 +80,19 @@ class TelegramReply:
         self._streamed: Message | None = None
         self._streamed_text = ""
         self._typing: asyncio.Task[None] | None = None
+        self._spoke = False  # the first words (or the final message) went out
 
     # --- while thinking ---------------------------------------------------------------------
 
     async def thinking(self) -> None:
-        """Typing indicator until the first words; in private chats also a 'Thinking…' draft."""
-        self._typing = asyncio.create_task(self._keep_typing())
+        """After a short pause without words: 'Thinking…' (a draft) in private chats, typing
+        elsewhere. Fast answers skip it, so nothing flashes and no call is wasted."""
+        self._typing = asyncio.create_task(self._show_thinking())
+
+    async def _show_thinking(self) -> None:
+        await asyncio.sleep(self.pacing.thinking_after)
+        if self._spoke:
+            return
         if self.private:
             await self._preview(
                 lambda: self.bot.send_message_draft(
@@ -95,8 +103,7 @@ class TelegramReply:
                     can_stop=True,
                 )
             )
-
-    async def _keep_typing(self) -> None:
+            return
         with contextlib.suppress(Exception):
             while True:
                 await self.bot.send_chat_action(
@@ -105,6 +112,7 @@ class TelegramReply:
                 await asyncio.sleep(self.pacing.typing_interval)
 
     def _stop_typing(self) -> None:
+        self._spoke = True
         if self._typing is not None:
             self._typing.cancel()
             self._typing = None

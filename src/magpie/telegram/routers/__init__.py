@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aiogram import Dispatcher
+from dishka import AsyncContainer
+from dishka.integrations.aiogram import ContainerMiddleware, inject_router
 
 from magpie.telegram.middlewares import DirectoryMiddleware, LogContextMiddleware
 from magpie.telegram.routers import chat, commands, errors, membership
@@ -17,8 +19,14 @@ def build_dispatcher() -> Dispatcher:
     return dispatcher
 
 
-def add_directory(dispatcher: Dispatcher) -> None:
-    """Keep users and chats current; runs inside dishka's per-update container."""
+def wire_container(dispatcher: Dispatcher, container: AsyncContainer) -> None:
+    """One dishka request scope per update (not per observer), then handlers get injected.
+
+    The container middleware sits on the update observer, so everything below it (the
+    directory middleware, every handler) shares one scope; users and chats are remembered
+    inside it.
+    """
+    dispatcher.update.outer_middleware(ContainerMiddleware(container))
     middleware = DirectoryMiddleware()
     for observer in (
         dispatcher.message,
@@ -27,3 +35,4 @@ def add_directory(dispatcher: Dispatcher) -> None:
         dispatcher.callback_query,
     ):
         observer.outer_middleware(middleware)
+    inject_router(dispatcher)
