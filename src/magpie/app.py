@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import structlog
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import BotCommand, User
 from aiohttp import web
 from dishka import AsyncContainer, Provider
 
@@ -21,6 +22,7 @@ from magpie.di import build_container
 from magpie.ingress.pipeline import UpdatePipeline
 from magpie.ingress.polling import poll
 from magpie.ingress.webhook import webhook_app
+from magpie.observability.http import add_observability_routes
 from magpie.observability.metrics import Metrics
 from magpie.storage.database import create_engine
 from magpie.storage.inbox import Inbox
@@ -54,6 +56,20 @@ async def prepare_database(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def identify(bot: Bot, settings: Settings) -> User:
+    """getMe, with one clear line when the server is unreachable or refuses the token."""
+    try:
+        return await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise ConfigError(
+            f"TELEGRAM_BOT_TOKEN=*** was refused by {settings.telegram_api_url}: check the token"
+        ) from None
+    except TelegramNetworkError as error:
+        raise ConfigError(
+            f"TELEGRAM_API_URL={settings.telegram_api_url!r} cannot be reached: {error.message}"
+        ) from None
+
+
 @dataclass
 class Runtime:
     """A running Magpie's parts, for the front doors (and for tests)."""
@@ -71,10 +87,10 @@ async def running(
     settings: Settings, *, extra: list[Provider] | None = None
 ) -> AsyncIterator[Runtime]:
     """Everything but the front door: use `serve` for that."""
-    await prepare_database(settings)
-    bot = create_bot(settings)
+    bot = create_bot(settings)  # a bad token stops us before anything else happens
     try:
-        me = await bot.get_me()
+        await prepare_database(settings)
+        me = await identify(bot, settings)
         identity = Identity(
             id=me.id,
             username=me.username or "",
@@ -107,14 +123,36 @@ async def running(
         await bot.session.close()
 
 
+@contextlib.asynccontextmanager
+async def listening(app: web.Application, listen: str) -> AsyncIterator[None]:
+    """Serve an aiohttp app on host:port until the block ends."""
+    host, _, port = listen.rpartition(":")
+    app_runner = web.AppRunner(app, access_log=None)
+    await app_runner.setup()
+    await web.TCPSite(app_runner, host or "0.0.0.0", int(port)).start()
+    try:
+        yield
+    finally:
+        await app_runner.cleanup()
+
+
 async def serve(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
-    """Long polling, or a webhook server when WEBHOOK_URL is set; until `stop` is set."""
+    """Long polling, or a webhook server when WEBHOOK_URL is set; until `stop` is set.
+
+    /metrics and /healthz are served on the webhook server, or on METRICS_LISTEN when polling.
+    """
     stop = stop or asyncio.Event()
     settings, bot = runtime.settings, runtime.bot
+    metrics = await runtime.container.get(Metrics)
     allowed = runtime.dispatcher.resolve_used_update_types()
     if not settings.use_webhook:
-        await bot.delete_webhook()
-        await poll(bot, runtime.pipeline, allowed_updates=allowed, stop=stop)
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.metrics_listen:
+                app = web.Application()
+                add_observability_routes(app, metrics)
+                await stack.enter_async_context(listening(app, settings.metrics_listen))
+            await bot.delete_webhook()
+            await poll(bot, runtime.pipeline, allowed_updates=allowed, stop=stop)
         return
     assert settings.webhook_url is not None
     secret = (
@@ -123,13 +161,9 @@ async def serve(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
         else secrets.token_urlsafe(32)
     )
     path = urlsplit(settings.webhook_url).path or "/"
-    host, _, port = settings.webhook_listen.rpartition(":")
-    app_runner = web.AppRunner(webhook_app(runtime.pipeline, secret=secret, path=path))
-    await app_runner.setup()
-    await web.TCPSite(app_runner, host or "0.0.0.0", int(port)).start()
-    try:
+    app = webhook_app(runtime.pipeline, secret=secret, path=path)
+    add_observability_routes(app, metrics)
+    async with listening(app, settings.webhook_listen):
         await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=allowed)
         log.info("webhook.listening", url=settings.webhook_url, listen=settings.webhook_listen)
         await stop.wait()
-    finally:
-        await app_runner.cleanup()

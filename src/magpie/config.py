@@ -58,8 +58,30 @@ class Settings(BaseSettings):
     persona: str = DEFAULT_PERSONA
     context_tokens: int = Field(default=6000, ge=200)
 
+    metrics_listen: str | None = None  # host:port for /metrics and /healthz (polling mode)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+
+    @field_validator(
+        "telegram_bot_token",
+        "webhook_url",
+        "webhook_secret",
+        "database_url",
+        "redis_url",
+        "openai_api_key",
+        "openai_base_url",
+        "anthropic_api_key",
+        "anthropic_base_url",
+        "gemini_api_key",
+        "gemini_base_url",
+        "metrics_listen",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """`NAME=` in a .env file means "not set", as it reads."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("bot_admins", "bot_aliases", mode="before")
     @classmethod

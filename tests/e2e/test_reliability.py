@@ -201,3 +201,10 @@ async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
                 assert response.status == 400
         await h.settled()
         assert len(h.bot_messages(h.private(ann))) == 2  # one for the real update, one for 777
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/metrics") as r,
+        ):
+            scraped = await r.text()
+        assert 'magpie_turns_total{chat_type="private",outcome="answered"} 2.0' in scraped
+        assert 'magpie_updates_total{kind="message",outcome="duplicate"} 1.0' in scraped

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from magpie.conversation.types import TurnRecord
 
 
 class Metrics:
@@ -35,9 +37,14 @@ class Metrics:
             ["model", "direction"],
             registry=self.registry,
         )
-        self.telegram_errors = Counter(
-            "magpie_telegram_errors_total",
-            "Bot API calls that failed, by method and error code.",
-            ["method", "code"],
-            registry=self.registry,
-        )
+
+    def observe_turn(self, record: TurnRecord, *, chat_type: str) -> None:
+        """Count one finished turn: outcome, duration, tokens."""
+        self.turns.labels(chat_type, record.outcome.value).inc()
+        self.turn_seconds.labels(chat_type).observe(record.latency_ms / 1000)
+        self.llm_tokens.labels(record.model, "in").inc(record.tokens_in)
+        self.llm_tokens.labels(record.model, "out").inc(record.tokens_out)
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        return generate_latest(self.registry)

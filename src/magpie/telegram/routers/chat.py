@@ -8,6 +8,7 @@ from dishka.integrations.aiogram import FromDishka
 
 from magpie.conversation.turn import Assistant
 from magpie.conversation.types import ConversationKey, Identity
+from magpie.observability.metrics import Metrics
 from magpie.telegram.incoming import to_incoming
 from magpie.telegram.routers.commands import reply_channel
 from magpie.telegram.streaming import Pacing
@@ -22,11 +23,14 @@ async def on_message(
     assistant: FromDishka[Assistant],
     identity: FromDishka[Identity],
     pacing: FromDishka[Pacing],
+    metrics: FromDishka[Metrics],
 ) -> None:
     if any(getattr(message, key, None) for key in SERVICE_ONLY):
         return
     incoming = to_incoming(message, identity)
-    await assistant.on_message(incoming, reply_channel(bot, message, pacing))
+    record = await assistant.on_message(incoming, reply_channel(bot, message, pacing))
+    if record is not None:
+        metrics.observe_turn(record, chat_type=message.chat.type)
 
 
 async def on_edit(

@@ -9,6 +9,7 @@ from dishka.integrations.aiogram import FromDishka
 
 from magpie.conversation.turn import Assistant
 from magpie.conversation.types import Identity
+from magpie.observability.metrics import Metrics
 from magpie.telegram.incoming import conversation_key
 from magpie.telegram.streaming import Pacing, TelegramReply
 from magpie.texts import Texts
@@ -52,10 +53,13 @@ async def retry(
     assistant: FromDishka[Assistant],
     pacing: FromDishka[Pacing],
     texts: FromDishka[Texts],
+    metrics: FromDishka[Metrics],
 ) -> None:
     record = await assistant.retry(conversation_key(message), reply_channel(bot, message, pacing))
     if record is None:
         await message.answer(texts.nothing_to_retry)
+    else:
+        metrics.observe_turn(record, chat_type=message.chat.type)
 
 
 def router() -> Router:

@@ -1,0 +1,142 @@
+"""Configuration: the documented variables work, and a bad value stops start-up in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from magpie.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.split("_")[0] in {"TELEGRAM", "WEBHOOK", "LLM", "OPENAI", "ANTHROPIC", "GEMINI"}:
+            monkeypatch.delenv(name)
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings(env_file=None)
+    assert settings.llm_model == "offline"
+    assert settings.sqlalchemy_url == "sqlite+aiosqlite:///data/magpie.db"
+    assert not settings.use_webhook
+
+
+def test_the_example_env_file_is_valid_as_shipped() -> None:
+    settings = load_settings(env_file=str(ROOT / ".env.example"))
+    assert settings.telegram_bot_token is None  # `NAME=` means not set
+    assert settings.bot_aliases == ["magpie"]
+
+
+def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://magpie@db:5432/magpie")
+    monkeypatch.setenv("LLM_MODEL", "openai:gpt-4o-mini")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1")
+    monkeypatch.setenv("GOOGLE_API_KEY", "g-key")
+    monkeypatch.setenv("BOT_ADMINS", "1, 22;333")
+    settings = load_settings(env_file=None)
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
+    assert settings.sqlalchemy_url == "postgresql+asyncpg://magpie@db:5432/magpie"
+    assert settings.openai_base_url == "http://localhost:11434/v1"
+    assert settings.gemini_api_key is not None
+    assert settings.bot_admins == [1, 22, 333]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL='ftp://x' is invalid: expected an http"),
+        ("LLM_MODEL", "gpt4", "LLM_MODEL='gpt4' is invalid: expected provider:model"),
+        ("CONTEXT_TOKENS", "10", "CONTEXT_TOKENS='10' is invalid: Input should be greater"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' is invalid: Input should be"),
+    ],
+)
+def test_a_bad_value_names_the_variable_value_and_expectation(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, line: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env_file=None)
+    assert str(raised.value).startswith(line)
+    assert "\n" not in str(raised.value)
+
+
+def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", "has spaces and is secret")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env_file=None)
+    assert str(raised.value).startswith("WEBHOOK_SECRET=*** is invalid")
+    assert "has spaces" not in str(raised.value)
+    settings = load_settings(env_file=None, webhook_secret="fine_secret")
+    assert "fine_secret" not in repr(settings)
+
+
+def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "TELEGRAM_API_URL": "nonsense", "HOME": str(tmp_path)}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "magpie.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "magpie: TELEGRAM_API_URL='nonsense' is invalid: expected an http:// or https:// URL"
+    ]
+
+
+def test_magpie_run_without_a_token_says_so(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "magpie.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("magpie: TELEGRAM_BOT_TOKEN is not set")
+
+
+def test_a_missing_key_for_the_chosen_model_is_one_line() -> None:
+    from magpie.llm.models import build_model, parse_spec
+
+    settings = load_settings(env_file=None, llm_model="anthropic:claude-3-5-haiku-latest")
+    with pytest.raises(ConfigError, match=r"^LLM_MODEL='anthropic:claude-3-5-haiku-latest' needs"):
+        build_model(parse_spec(settings.llm_model), settings)
+
+
+def test_an_unreachable_bot_api_server_is_one_line(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
+    }
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "magpie.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("magpie: TELEGRAM_API_URL='http://127.0.0.1:9' cannot be reached")
+    )
