@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     )
     gemini_base_url: str | None = None
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    llm_first_token_seconds: float = Field(default=30.0, gt=0)
+    llm_connect_seconds: float = Field(default=10.0, gt=0)
+    llm_fallback_models: Annotated[list[str], NoDecode] = []
+    llm_retries: int = Field(default=2, ge=0, le=10)
+    llm_breaker_failures: int = Field(default=5, ge=1)
+    llm_breaker_reset_seconds: float = Field(default=60.0, gt=0)
+
+    turn_max_tool_steps: int = Field(default=8, ge=1, le=50)
+    turn_timeout_seconds: float = Field(default=180.0, gt=0)
+    turn_max_tokens: int = Field(default=60_000, ge=1000)
+    mcp_servers: str = "[]"  # JSON list; see docs/tools.md
+    searxng_url: str | None = None
+    open_meteo_url: str = "https://api.open-meteo.com/v1/forecast"
+    open_meteo_geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
+    web_allow_private_networks: Annotated[list[str], NoDecode] = []
 
     bot_admins: Annotated[list[int], NoDecode] = []
     bot_aliases: Annotated[list[str], NoDecode] = ["magpie"]
@@ -76,6 +91,7 @@ class Settings(BaseSettings):
         "gemini_api_key",
         "gemini_base_url",
         "metrics_listen",
+        "searxng_url",
         mode="before",
     )
     @classmethod
@@ -83,7 +99,13 @@ class Settings(BaseSettings):
         """`NAME=` in a .env file means "not set", as it reads."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("bot_admins", "bot_aliases", mode="before")
+    @field_validator(
+        "bot_admins",
+        "bot_aliases",
+        "llm_fallback_models",
+        "web_allow_private_networks",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_list(value)
@@ -94,6 +116,9 @@ class Settings(BaseSettings):
         "openai_base_url",
         "anthropic_base_url",
         "gemini_base_url",
+        "searxng_url",
+        "open_meteo_url",
+        "open_meteo_geocoding_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -108,6 +133,13 @@ class Settings(BaseSettings):
     def _provider_model(cls, value: str) -> str:
         if value != "offline" and ":" not in value:
             raise ValueError("expected provider:model, e.g. openai:gpt-4o-mini, or offline")
+        return value
+
+    @field_validator("llm_fallback_models")
+    @classmethod
+    def _provider_models(cls, value: list[str]) -> list[str]:
+        for item in value:
+            cls._provider_model(item)
         return value
 
     @field_validator("webhook_secret")

@@ -1,0 +1,1 @@
+"""Tools the model can use: built-in ones, MCP servers, permissions and confirmations."""

@@ -1,0 +1,1 @@
+"""Built-in tools: time, calculator, weather, web search, page reading, notes."""
