@@ -34,7 +34,8 @@ from bench._procs import free_port, percentile, process
 from magpie.app import running, serve
 from magpie.config import load_settings
 from magpie.conversation.ports import Model
-from magpie.llm.agent_model import AgentModel
+from magpie.llm.catalog import ModelCatalog
+from magpie.llm.runner import ModelRunner
 from magpie.observability.logging import configure_logging
 from magpie.storage.database import Database
 from magpie.storage.tables import TurnRow
@@ -56,9 +57,8 @@ class InstantModel(Provider):
 
     @provide(override=True)
     def model(self) -> Model:
-        return AgentModel(
-            FunctionModel(stream_function=_instant, model_name="instant"), name="instant"
-        )
+        instant = FunctionModel(stream_function=_instant, model_name="instant")
+        return ModelRunner(ModelCatalog.of({"instant": instant}))
 
 
 async def control(

@@ -80,7 +80,7 @@ def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) -> None:
     env = {"PATH": os.environ["PATH"], "TELEGRAM_API_URL": "nonsense", "HOME": str(tmp_path)}
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "magpie.cli", "run"],
         capture_output=True,
         text=True,
@@ -97,7 +97,7 @@ def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) ->
 
 def test_magpie_run_without_a_token_says_so(tmp_path: Path) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "magpie.cli", "run"],
         capture_output=True,
         text=True,
@@ -125,7 +125,7 @@ def test_an_unreachable_bot_api_server_is_one_line(tmp_path: Path) -> None:
         "TELEGRAM_BOT_TOKEN": "123:abc",
         "TELEGRAM_API_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
     }
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "magpie.cli", "run"],
         capture_output=True,
         text=True,

@@ -35,6 +35,9 @@ COMMANDS = [
     BotCommand(command="new", description="Start a fresh conversation"),
     BotCommand(command="stop", description="Stop the answer being written"),
     BotCommand(command="retry", description="Answer my last message again"),
+    BotCommand(command="tools", description="Tools in this chat (admins switch them)"),
+    BotCommand(command="model", description="Choose the model for this chat"),
+    BotCommand(command="persona", description="Show or set this chat's persona"),
     BotCommand(command="help", description="What I can do"),
 ]
 

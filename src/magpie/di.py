@@ -4,30 +4,42 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 from aiogram import Bot
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from dishka.integrations.aiogram import AiogramProvider
 
 from magpie.config import Settings
 from magpie.conversation.context import TokenCounter
-from magpie.conversation.ports import ConversationStore, Model
+from magpie.conversation.ports import ConversationStore, Model, PreferencesStore
 from magpie.conversation.running import RunningTurns
 from magpie.conversation.turn import Assistant, TurnSettings
 from magpie.conversation.types import Identity
-from magpie.llm.agent_model import AgentModel
-from magpie.llm.models import build_model, parse_spec
+from magpie.llm.breakers import Breakers
+from magpie.llm.catalog import ModelCatalog
+from magpie.llm.resilience import Resilience, resilient, with_fallbacks
+from magpie.llm.runner import ModelRunner, TurnLimits
 from magpie.llm.tokens import count_tokens
 from magpie.observability.metrics import Metrics
 from magpie.storage.conversations import SqlConversationStore
 from magpie.storage.database import Database, create_engine
 from magpie.storage.directory import Directory
 from magpie.storage.inbox import Inbox
+from magpie.storage.notes import SqlNotes
+from magpie.storage.preferences import SqlPreferences
+from magpie.storage.tool_calls import SqlCallLog
+from magpie.telegram.admins import ChatAdmins
+from magpie.telegram.confirmations import PendingConfirmations, TelegramConfirmer
 from magpie.telegram.streaming import Pacing
 from magpie.texts import ENGLISH, Texts
+from magpie.tools.catalog import builtin_tools
+from magpie.tools.deps import ToolSettings
+from magpie.tools.mcp import connect_mcp_servers
+from magpie.tools.toolbox import ToolBox
 
 
 class AppProvider(Provider):
-    """Lives as long as the process: settings, database, model, clients."""
+    """Lives as long as the process: settings, database, models, tools, clients."""
 
     scope = Scope.APP
     settings = from_context(Settings)
@@ -41,12 +53,77 @@ class AppProvider(Provider):
         await database.close()
 
     @provide
-    async def model(self, settings: Settings) -> AsyncIterator[Model]:
-        spec = parse_spec(settings.llm_model)
-        built = build_model(spec, settings)
-        async with built.model:  # closes HTTP clients the vendor's provider created itself
-            yield AgentModel(built.model, name=spec.label, timeout=settings.llm_timeout_seconds * 2)
-        await built.close()  # and the SDK client Magpie created
+    async def models(self, settings: Settings) -> AsyncIterator[ModelCatalog]:
+        policy, breakers = Resilience.from_settings(settings), Breakers()
+        catalog = ModelCatalog(
+            settings,
+            wrap=lambda label, provider, model: (
+                model
+                if provider == "offline"
+                else resilient(model, provider=provider, policy=policy, breakers=breakers)
+            ),
+            chain=with_fallbacks,
+        )
+        yield catalog
+        await catalog.close()
+
+    @provide
+    async def http(self, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+        """For tools that call web services (never for Telegram or the model vendors)."""
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(15.0, connect=5.0),
+            follow_redirects=False,
+            headers={"User-Agent": "Magpie (Telegram assistant)"},
+        ) as client:
+            yield client
+
+    @provide
+    def tool_settings(self, settings: Settings) -> ToolSettings:
+        return ToolSettings(
+            geocoding_url=settings.open_meteo_geocoding_url,
+            forecast_url=settings.open_meteo_url,
+            searxng_url=settings.searxng_url,
+            allowed_private_networks=tuple(settings.web_allow_private_networks),
+        )
+
+    @provide
+    async def toolbox(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        notes: SqlNotes,
+        tool_settings: ToolSettings,
+        confirmer: TelegramConfirmer,
+        calls: SqlCallLog,
+    ) -> AsyncIterator[ToolBox]:
+        box = ToolBox(
+            builtin_tools(),
+            http=http,
+            notes=notes,
+            settings=tool_settings,
+            confirmer=confirmer,
+            calls=calls,
+        )
+        async with connect_mcp_servers(settings.mcp_servers) as mcp_tools:
+            box.add(mcp_tools)
+            yield box
+
+    @provide
+    def model(self, catalog: ModelCatalog, toolbox: ToolBox, settings: Settings) -> Model:
+        limits = TurnLimits(
+            max_tool_steps=settings.turn_max_tool_steps,
+            seconds=settings.turn_timeout_seconds,
+            max_tokens=settings.turn_max_tokens,
+        )
+        return ModelRunner(catalog, toolbox=toolbox, limits=limits)
+
+    @provide
+    def confirmer(self, bot: Bot, pending: PendingConfirmations, texts: Texts) -> TelegramConfirmer:
+        return TelegramConfirmer(bot, pending, texts)
+
+    @provide
+    def admins(self, bot: Bot) -> ChatAdmins:
+        return ChatAdmins(bot)
 
     @provide
     def turn_settings(self, settings: Settings) -> TurnSettings:
@@ -68,12 +145,16 @@ class AppProvider(Provider):
     def pacing(self) -> Pacing:
         return Pacing()
 
-    running = provide(RunningTurns)
-    inbox = provide(Inbox)
-
     @provide
     def directory(self, database: Database) -> Directory:
         return Directory(database)  # app-wide: it remembers what it already wrote
+
+    running = provide(RunningTurns)
+    inbox = provide(Inbox)
+    pending = provide(PendingConfirmations)
+    notes = provide(SqlNotes)
+    calls = provide(SqlCallLog)
+    preferences = provide(SqlPreferences, provides=PreferencesStore)
 
 
 class UpdateProvider(Provider):
@@ -86,6 +167,7 @@ class UpdateProvider(Provider):
     def assistant(
         self,
         store: ConversationStore,
+        preferences: PreferencesStore,
         model: Model,
         identity: Identity,
         settings: TurnSettings,
@@ -95,6 +177,7 @@ class UpdateProvider(Provider):
     ) -> Assistant:
         return Assistant(
             store=store,
+            preferences=preferences,
             model=model,
             identity=identity,
             settings=settings,

@@ -21,7 +21,12 @@ class Texts:
         "/new — forget the conversation so far and start fresh\n"
         "/stop — stop the answer I'm writing\n"
         "/retry — answer your last message again\n"
-        "/help — this message"
+        "/tools — the tools I can use here (admins switch them on and off)\n"
+        "/model — choose the language model for this chat\n"
+        "/persona — show or set how I behave in this chat\n"
+        "/help — this message\n\n"
+        "I can tell the time, calculate, check the weather, search the web and read pages "
+        "(when this bot is set up for it), and keep notes for this chat."
     )
     fresh: str = "Starting fresh — I've set aside our earlier conversation."
     nothing_to_stop: str = "I'm not writing anything right now."
@@ -49,6 +54,29 @@ class Texts:
         "privacy mode off with @BotFather (/setprivacy) and add me again."
     )
     group_hello_forum: str = " Each topic is a separate conversation for me."
+    instructions_withheld: str = "I can't share my instructions, but I'm happy to help otherwise."
+    allow: str = "✅ Allow"
+    deny: str = "✖️ Don't"
+    confirm_tool: str = "{user}, I'd like to use {tool} with {arguments}. Allow it?"
+    confirmed: str = "Allowed by {user}."
+    declined: str = "{user} said no; {tool} was not used."
+    unanswered: str = "No answer, so {tool} was not used."
+    not_yours: str = "Only {user} can answer this."
+    expired: str = "This question has expired."
+    tools_header: str = "Tools in this chat (tap to switch on or off):"
+    tools_admins_only: str = "Only this chat's admins can switch tools on or off."
+    tools_recent: str = "Recent tool calls here:"
+    tools_none: str = "No tools have been used here yet."
+    model_current: str = "Model for this chat: {model}. Choose another:"
+    model_set: str = "Model for this chat: {model}."
+    model_admins_only: str = "Only this chat's admins can change its model."
+    persona_current: str = (
+        "This chat's persona:\n\n{persona}\n\nSet a new one with /persona <text>, or "
+        "/persona reset."
+    )
+    persona_set: str = "Persona updated for this chat."
+    persona_reset: str = "Persona reset to the default."
+    persona_admins_only: str = "Only this chat's admins can change its persona."
 
 
 ENGLISH = Texts()

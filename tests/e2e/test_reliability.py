@@ -56,7 +56,7 @@ async def test_model_failure_apologises_and_retry_answers(
 ) -> None:
     h = vendor_magpie
     ann = h.sandbox.add_user("Ann")
-    fake_vendors.enqueue(Fail(status=500))
+    fake_vendors.enqueue(*[Fail(status=500)] * 3)  # the first try and both retries
     failed = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "What is 2+2?"))
     assert "Send /retry" in (failed.text or "")
     assert "model service failed" in (failed.text or "")
@@ -71,7 +71,7 @@ async def test_rate_limited_model_says_so(
     vendor_magpie: Harness, fake_vendors: FakeLLMVendors
 ) -> None:
     ann = vendor_magpie.sandbox.add_user("Ann")
-    fake_vendors.enqueue(Fail(status=429, retry_after=30))
+    fake_vendors.enqueue(Fail(status=429, retry_after=120))  # too long to wait: give up now
     asked = vendor_magpie.sandbox.people.send_text(ann, vendor_magpie.account, "hi")
     assert "rate-limited" in ((await vendor_magpie.reply_to(asked)).text or "")
 

@@ -15,7 +15,18 @@ from magpie.storage.database import create_engine
 from magpie.storage.migrate import alembic_config, downgrade, pending, upgrade
 from magpie.storage.tables import Base
 
-TABLES = {"chats", "conversations", "inbox", "messages", "topics", "turns", "users"}
+TABLES = {
+    "chat_settings",
+    "chats",
+    "conversations",
+    "inbox",
+    "messages",
+    "notes",
+    "tool_calls",
+    "topics",
+    "turns",
+    "users",
+}
 
 
 def all_revisions() -> list[str]:

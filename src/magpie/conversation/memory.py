@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from magpie.conversation.types import ConversationKey, Incoming, Line, TurnRecord
+from magpie.conversation.types import ConversationKey, Incoming, Line, Preferences, TurnRecord
 
 
 class MemoryConversationStore:
@@ -54,3 +54,24 @@ class MemoryConversationStore:
         self.turns.append(turn)
         for sent in turn.sent:
             self.lines[turn.key].append(Line(sent.message_id, "assistant", sent.text, True))
+
+
+class MemoryPreferences:
+    """In-memory twin of PreferencesStore."""
+
+    def __init__(self) -> None:
+        self.chats: dict[int, Preferences] = {}
+
+    async def get(self, chat_id: int) -> Preferences:
+        return self.chats.get(chat_id, Preferences())
+
+    async def set_model(self, chat_id: int, model: str | None) -> None:
+        self.chats[chat_id] = replace(await self.get(chat_id), model=model)
+
+    async def set_persona(self, chat_id: int, persona: str | None) -> None:
+        self.chats[chat_id] = replace(await self.get(chat_id), persona=persona)
+
+    async def set_tool(self, chat_id: int, tool: str, *, enabled: bool) -> None:
+        current = await self.get(chat_id)
+        disabled = current.disabled_tools - {tool} if enabled else current.disabled_tools | {tool}
+        self.chats[chat_id] = replace(current, disabled_tools=disabled)

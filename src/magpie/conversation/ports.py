@@ -10,10 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from magpie.conversation.types import (
+    Caller,
     Completion,
     ConversationKey,
     Incoming,
     Line,
+    Preferences,
     Prompt,
     TurnRecord,
 )
@@ -38,12 +40,33 @@ class ConversationStore(Protocol):
 
 
 class Model(Protocol):
-    """A language model that streams: `on_text` gets the text so far, as it grows."""
+    """A language model that streams (`on_text` gets the text so far) and may use tools
+    for `caller` (`on_status` gets what is happening, e.g. "searching the web…")."""
 
     @property
     def name(self) -> str: ...
 
-    async def complete(self, prompt: Prompt, *, on_text: TextSink) -> Completion: ...
+    async def complete(
+        self,
+        prompt: Prompt,
+        *,
+        caller: Caller,
+        preferences: Preferences,
+        on_text: TextSink,
+        on_status: TextSink,
+    ) -> Completion: ...
+
+
+class PreferencesStore(Protocol):
+    """Per-chat choices, changed by /model, /persona and /tools."""
+
+    async def get(self, chat_id: int) -> Preferences: ...
+
+    async def set_model(self, chat_id: int, model: str | None) -> None: ...
+
+    async def set_persona(self, chat_id: int, persona: str | None) -> None: ...
+
+    async def set_tool(self, chat_id: int, tool: str, *, enabled: bool) -> None: ...
 
 
 class ReplyChannel(Protocol):
@@ -52,5 +75,7 @@ class ReplyChannel(Protocol):
     async def thinking(self) -> None: ...
 
     async def progress(self, text: str) -> None: ...
+
+    async def status(self, text: str) -> None: ...
 
     async def finish(self, text: str) -> list[tuple[int, str]]: ...

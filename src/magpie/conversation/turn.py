@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import structlog
 
 from magpie.conversation.context import TokenCounter, build_prompt
-from magpie.conversation.ports import ConversationStore, Model, ReplyChannel
+from magpie.conversation.ports import ConversationStore, Model, PreferencesStore, ReplyChannel
 from magpie.conversation.running import RunningTurns
+from magpie.conversation.safety import reveals_instructions
 from magpie.conversation.triggers import why_answer
 from magpie.conversation.types import (
     Completion,
@@ -49,6 +50,7 @@ class Assistant:
         self,
         *,
         store: ConversationStore,
+        preferences: PreferencesStore,
         model: Model,
         identity: Identity,
         settings: TurnSettings,
@@ -58,6 +60,7 @@ class Assistant:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        self.preferences = preferences
         self.model = model
         self.identity = identity
         self.settings = settings
@@ -100,8 +103,9 @@ class Assistant:
     async def answer(self, message: Incoming, channel: ReplyChannel) -> TurnRecord:
         started = self.clock()
         lines = await self.store.history(message.key, limit=HISTORY_LINES)
+        preferences = await self.preferences.get(message.key.chat_id)
         prompt = build_prompt(
-            persona=self.settings.persona,
+            persona=preferences.persona or self.settings.persona,
             lines=lines,
             message=message,
             budget=self.settings.context_tokens,
@@ -115,7 +119,15 @@ class Assistant:
             latest = text
             await channel.progress(text)
 
-        generation = asyncio.ensure_future(self.model.complete(prompt, on_text=on_text))
+        generation = asyncio.ensure_future(
+            self.model.complete(
+                prompt,
+                caller=message.caller,
+                preferences=preferences,
+                on_text=on_text,
+                on_status=channel.status,
+            )
+        )
         self.running.add(message.key, generation)
         error: str | None = None
         completion = Completion(text="", model=self.model.name)
@@ -123,6 +135,9 @@ class Assistant:
             completion = await asyncio.shield(generation)
             outcome = Outcome.ANSWERED if completion.text.strip() else Outcome.EMPTY
             final = completion.text if completion.text.strip() else self.texts.model_empty
+            if reveals_instructions(final, prompt.system):
+                log.warning("turn.instructions_withheld")
+                final = self.texts.instructions_withheld
         except asyncio.CancelledError:
             if not generation.cancelled():
                 generation.cancel()

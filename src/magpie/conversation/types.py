@@ -55,10 +55,44 @@ class Incoming:
     forwarded_from: str | None = None
     chat_title: str | None = None
     readable: bool = True  # False for media Magpie cannot read yet (the text is a placeholder)
+    is_chat_admin: bool = False  # the speaker administers this chat (always, in private)
+    is_bot_admin: bool = False  # the speaker is one of BOT_ADMINS
 
     @property
     def in_group(self) -> bool:
         return self.chat_type != "private"
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(
+            user_id=self.speaker.id,
+            name=self.speaker.name,
+            chat_id=self.key.chat_id,
+            thread_id=self.key.thread_id,
+            is_chat_admin=self.is_chat_admin or not self.in_group,
+            is_bot_admin=self.is_bot_admin,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a turn runs for: tools act with this person's permissions, in this chat."""
+
+    user_id: int
+    name: str
+    chat_id: int
+    thread_id: int = 0
+    is_chat_admin: bool = False
+    is_bot_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """Per-chat choices: the model (/model), the persona (/persona) and tools switched off."""
+
+    model: str | None = None
+    persona: str | None = None
+    disabled_tools: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +139,7 @@ class Completion:
     tokens_in: int = 0
     tokens_out: int = 0
     model: str = ""
+    tool_calls: int = 0
 
 
 class Outcome(StrEnum):

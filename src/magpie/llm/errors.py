@@ -5,9 +5,23 @@ from __future__ import annotations
 from pydantic_ai import exceptions as x
 
 
+class CircuitOpenError(x.ModelUnavailableError):
+    """Calls to a provider are paused after repeated failures; no request was sent."""
+
+    def __init__(self, provider: str, *, retry_in: float) -> None:
+        super().__init__(
+            provider, f"circuit breaker for {provider} is open; retry in {retry_in:.0f} s"
+        )
+        self.provider = provider
+        self.retry_in = retry_in
+
+
 def describe(error: BaseException) -> str:
     """A short, safe reason for a failed model call (never the vendor's raw message)."""
+    if isinstance(error, BaseExceptionGroup) and error.exceptions:
+        return describe(error.exceptions[0])  # every model failed: the primary's reason
     checks: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
+        (CircuitOpenError, "the model service keeps failing, so Magpie paused calls to it"),
         (x.ModelRateLimitError, "the model is rate-limited right now"),
         (x.ModelQuotaExceededError, "the model's quota is used up"),
         (x.ModelOverloadedError, "the model service is overloaded"),

@@ -1,15 +1,26 @@
 """The offline model: no key, no network, deterministic and honest about what it is.
 
 It still exercises the whole pipeline: it reads the conversation history, streams its answer
-in pieces and uses Markdown, so drafts, edits and formatting are visible in the demo.
+in pieces, uses Markdown, and runs tools for plain requests ("what time is it in Tokyo?",
+"calculate 17*23", "remember that …", "what are my notes?", "weather in Lviv"), so drafts,
+edits, formatting and the tool path are all visible with no LLM configured.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, UserPromptPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 
 OFFLINE_NAME = "offline"
 HOW_TO = (
@@ -20,6 +31,21 @@ HOW_TO = (
     "LLM_MODEL=ollama:llama3.2 OPENAI_BASE_URL=http://localhost:11434/v1\n"
     "```"
 )
+ZONES = {
+    "kyiv": "Europe/Kyiv",
+    "kiev": "Europe/Kyiv",
+    "london": "Europe/London",
+    "paris": "Europe/Paris",
+    "berlin": "Europe/Berlin",
+    "new york": "America/New_York",
+    "tokyo": "Asia/Tokyo",
+    "utc": "UTC",
+}
+EXPRESSION = re.compile(
+    r"(?:calculate|compute|how much is|what is|what's)\s+([\d\s.+\-*/%()^]+\d\)?)"
+)
+REMEMBER = re.compile(r"(?:remember(?: that)?|note(?: that)?|save a note:?)\s+(.+)", re.I | re.S)
+WEATHER = re.compile(r"weather (?:in|for|at) ([\w .'-]+)", re.I)
 
 
 def _last_user_text(messages: list[ModelMessage]) -> str:
@@ -31,13 +57,60 @@ def _last_user_text(messages: list[ModelMessage]) -> str:
     return ""
 
 
+def _speaker_stripped(text: str) -> str:
+    """In groups each line starts with "Name: "; the request is what follows."""
+    line = text.strip().splitlines()[-1] if text.strip() else ""
+    return line.split(": ", 1)[1] if re.match(r"^[^:]{1,64}: ", line) else line
+
+
+def wanted_tool(text: str, available: set[str]) -> tuple[str, dict[str, str]] | None:
+    """A tool call for a plain request, when that tool is available in this chat."""
+    lowered = text.lower()
+    if "current_time" in available and re.search(
+        r"\b(what time|time is it|the time|date today)\b", lowered
+    ):
+        zone = next((z for name, z in ZONES.items() if name in lowered), "UTC")
+        return "current_time", {"timezone": zone}
+    if "calculate" in available and (match := EXPRESSION.search(lowered)):
+        return "calculate", {"expression": match.group(1).strip().replace("^", "**")}
+    if "find_notes" in available and re.search(
+        r"\b(my notes|our notes|what did (i|we) note)\b", lowered
+    ):
+        return "find_notes", {"query": ""}
+    if "save_note" in available and (match := REMEMBER.search(text)):
+        return "save_note", {"text": match.group(1).strip()}
+    if "weather" in available and (match := WEATHER.search(text)):
+        return "weather", {"place": match.group(1).strip(" ?.!")}
+    return None
+
+
+def _tool_results(messages: list[ModelMessage]) -> list[ToolReturnPart]:
+    last = messages[-1] if messages else None
+    if not isinstance(last, ModelRequest):
+        return []
+    return [part for part in last.parts if isinstance(part, ToolReturnPart)]
+
+
+def _inner(content: object) -> str:
+    """A tool result without the untrusted-data frame around it."""
+    text = str(content)
+    match = re.search(r"<tool_result[^>]*>\n(.*)\n</tool_result>", text, re.S)
+    return match.group(1) if match else text
+
+
 def offline_reply(messages: list[ModelMessage]) -> str:
     """What the offline model says: the same words for the same conversation."""
-    said = _last_user_text(messages).strip()
+    results = _tool_results(messages)
+    if results:
+        lines = [f"Here is what the **{r.tool_name}** tool says:" for r in results[:1]]
+        lines += [
+            f"> {line}" if line else ">" for r in results for line in _inner(r.content).splitlines()
+        ]
+        lines += ["", "_(offline model: I ran the tool, but I can't reason about the result.)_"]
+        return "\n".join(lines)
+    said = _speaker_stripped(_last_user_text(messages))
     earlier = sum(isinstance(m, ModelResponse) for m in messages)
-    quoted = said.splitlines()[-1] if said else ""
-    if len(quoted) > 200:
-        quoted = quoted[:200] + "…"
+    quoted = said[:200] + ("…" if len(said) > 200 else "")
     lines = [
         "I'm **Magpie**, running on the built-in *offline* model: no language model is "
         "configured, so I can't really think about your message yet.",
@@ -46,12 +119,24 @@ def offline_reply(messages: list[ModelMessage]) -> str:
         f"I can see {earlier} earlier answer{'s' if earlier != 1 else ''} of mine in this "
         "conversation, so history works.",
         "",
+        "I can still run a few tools: ask me *what time is it in Tokyo*, *calculate 17*23*, "
+        "*remember that …*, or *what are my notes*.",
+        "",
         HOW_TO,
     ]
     return "\n".join(lines)
 
 
-async def _stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+async def _stream(
+    messages: list[ModelMessage], info: AgentInfo
+) -> AsyncIterator[str | DeltaToolCalls]:
+    if not _tool_results(messages):
+        available = {tool.name for tool in info.function_tools}
+        call = wanted_tool(_speaker_stripped(_last_user_text(messages)), available)
+        if call is not None:
+            name, arguments = call
+            yield {0: DeltaToolCall(name=name, json_args=json.dumps(arguments))}
+            return
     text = offline_reply(messages)
     words = text.split(" ")
     step = max(1, len(words) // 8)
@@ -60,15 +145,9 @@ async def _stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterato
         yield chunk if start + step >= len(words) else chunk + " "
 
 
-def offline_model() -> FunctionModel:
-    return FunctionModel(
-        lambda messages, info: _sync_reply(messages),
-        stream_function=_stream,
-        model_name=OFFLINE_NAME,
-    )
-
-
-def _sync_reply(messages: list[ModelMessage]) -> ModelResponse:
-    from pydantic_ai.messages import TextPart
-
+def _reply(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     return ModelResponse(parts=[TextPart(offline_reply(messages))], model_name=OFFLINE_NAME)
+
+
+def offline_model() -> FunctionModel:
+    return FunctionModel(_reply, stream_function=_stream, model_name=OFFLINE_NAME)

@@ -164,3 +164,47 @@ class InboxRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChatSettingsRow(Base):
+    """Per-chat choices: model (/model), persona (/persona), tools switched off (/tools)."""
+
+    __tablename__ = "chat_settings"
+
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"), primary_key=True)
+    model: Mapped[str | None] = mapped_column(String(128))
+    persona: Mapped[str | None] = mapped_column(Text)
+    disabled_tools: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of names
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class NoteRow(Stamped, Base):
+    """A note the model saved for a chat (the notes tool)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_chat", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author: Mapped[str] = mapped_column(String(256))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ToolCallRow(Stamped, Base):
+    """One tool call: which tool, with what, how it ended (for admins and audits)."""
+
+    __tablename__ = "tool_calls"
+    __table_args__ = (Index("ix_tool_calls_chat", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    tool: Mapped[str] = mapped_column(String(128))
+    arguments: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    result_chars: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

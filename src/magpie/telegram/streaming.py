@@ -25,10 +25,10 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import Message, MessageEntity, ReplyParameters
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-from magpie.telegram.formatting import Formatted, render_markdown
+from magpie.telegram.formatting import Formatted, render_markdown, utf16_len
 from magpie.telegram.splitting import split_for_telegram
 
 log = structlog.get_logger(__name__)
@@ -141,6 +141,41 @@ class TelegramReply:
             )
             return
         self._next_preview = self.clock() + self.pacing.edit_interval
+        if self._streamed is None:
+            sent = await self._preview(lambda: self._send(shown))
+            if isinstance(sent, Message):
+                self._streamed, self._streamed_text = sent, shown.text
+        elif shown.text != self._streamed_text:
+            message = self._streamed
+            await self._preview(
+                lambda: self.bot.edit_message_text(
+                    text=shown.text,
+                    chat_id=self.chat_id,
+                    message_id=message.message_id,
+                    entities=list(shown.entities),
+                )
+            )
+            self._streamed_text = shown.text
+
+    async def status(self, text: str) -> None:
+        """Say what is happening ("searching the web…") until words arrive."""
+        self._stop_typing()
+        shown = Formatted(
+            f"⏳ {text}", (MessageEntity(type="italic", offset=0, length=utf16_len(text) + 2),)
+        )
+        self._next_preview = self.clock() + self.pacing.draft_interval
+        if self.private:
+            await self._preview(
+                lambda: self.bot.send_message_draft(
+                    self.chat_id,
+                    self.draft_id,
+                    message_thread_id=self.thread_id,
+                    text=shown.text,
+                    entities=list(shown.entities),
+                    can_stop=True,
+                )
+            )
+            return
         if self._streamed is None:
             sent = await self._preview(lambda: self._send(shown))
             if isinstance(sent, Message):

@@ -7,14 +7,16 @@ from dishka import AsyncContainer
 from dishka.integrations.aiogram import ContainerMiddleware, inject_router
 
 from magpie.telegram.middlewares import DirectoryMiddleware, LogContextMiddleware
-from magpie.telegram.routers import chat, commands, errors, membership
+from magpie.telegram.routers import chat, commands, errors, membership, settings
 
 
 def build_dispatcher() -> Dispatcher:
     """Commands first, then membership changes, then ordinary messages; errors at the top."""
     dispatcher = Dispatcher(name="magpie")
     dispatcher.update.outer_middleware(LogContextMiddleware())
-    dispatcher.include_routers(commands.router(), membership.router(), chat.router())
+    dispatcher.include_routers(
+        commands.router(), settings.router(), membership.router(), chat.router()
+    )
     dispatcher.errors.register(errors.on_error)  # on the dispatcher: errors bubble up to it
     return dispatcher
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import Bot, F, Router
 from aiogram.types import Message, MessageGenerationStopped
 from dishka.integrations.aiogram import FromDishka
 
+from magpie.config import Settings
 from magpie.conversation.turn import Assistant
 from magpie.conversation.types import ConversationKey, Identity
 from magpie.observability.metrics import Metrics
+from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.incoming import to_incoming
 from magpie.telegram.routers.commands import reply_channel
 from magpie.telegram.streaming import Pacing
@@ -24,10 +28,18 @@ async def on_message(
     identity: FromDishka[Identity],
     pacing: FromDishka[Pacing],
     metrics: FromDishka[Metrics],
+    admins: FromDishka[ChatAdmins],
+    settings: FromDishka[Settings],
 ) -> None:
     if any(getattr(message, key, None) for key in SERVICE_ONLY):
         return
     incoming = to_incoming(message, identity)
+    user_id = incoming.speaker.id
+    incoming = replace(
+        incoming,
+        is_bot_admin=user_id in settings.bot_admins,
+        is_chat_admin=await admins.is_admin(message.chat.id, user_id),
+    )
     record = await assistant.on_message(incoming, reply_channel(bot, message, pacing))
     if record is not None:
         metrics.observe_turn(record, chat_type=message.chat.type)

@@ -1,0 +1,23 @@
+"""The built-in tools and their rules (who may use them, whether they change anything)."""
+
+from __future__ import annotations
+
+from magpie.tools.builtin.calculator import calculate
+from magpie.tools.builtin.clock import current_time
+from magpie.tools.builtin.notes import find_notes, save_note
+from magpie.tools.builtin.pages import read_page
+from magpie.tools.builtin.search import web_search
+from magpie.tools.builtin.weather import weather
+from magpie.tools.spec import ToolSpec, tool
+
+
+def builtin_tools() -> list[ToolSpec]:
+    return [
+        tool(current_time, status="checking the time…"),
+        tool(calculate, status="calculating…"),
+        tool(weather, status="checking the weather…"),
+        tool(web_search, status="searching the web…"),
+        tool(read_page, status="reading the page…"),
+        tool(save_note, side_effects=True, status="saving a note…"),
+        tool(find_notes, status="looking through notes…"),
+    ]

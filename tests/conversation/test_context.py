@@ -1,0 +1,72 @@
+"""What the model sees: persona, history within the token budget, speakers' names in groups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from magpie.conversation.context import build_prompt
+from magpie.conversation.types import ConversationKey, Incoming, Line, Speaker
+from magpie.llm.tokens import count_tokens
+
+
+def message(text: str, *, group: bool = False, message_id: int = 100) -> Incoming:
+    return Incoming(
+        key=ConversationKey(-1 if group else 7),
+        message_id=message_id,
+        chat_type="supergroup" if group else "private",
+        speaker=Speaker(7, "Ann"),
+        text=text,
+        sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+        chat_title="Trip" if group else None,
+    )
+
+
+def test_group_lines_carry_names_and_rules_frame_them_as_data() -> None:
+    lines = [Line(1, "Bob", "let's go Friday", False), Line(2, "assistant", "Sounds good", True)]
+    prompt = build_prompt(
+        persona="Be nice.",
+        lines=lines,
+        message=message("and Saturday?", group=True),
+        budget=1000,
+        count=count_tokens,
+    )
+    assert prompt.system.startswith("Be nice.")
+    assert "data, not instructions" in prompt.system
+    assert [(m.role, m.text) for m in prompt.history] == [
+        ("user", "Bob: let's go Friday"),
+        ("assistant", "Sounds good"),
+    ]
+    assert prompt.message == "Ann: and Saturday?"
+
+
+def test_the_oldest_history_is_dropped_first_when_over_budget() -> None:
+    lines = [Line(i, "Ann", f"message number {i} " + "word " * 50, i % 2 == 1) for i in range(40)]
+    prompt = build_prompt(
+        persona="P", lines=lines, message=message("now?"), budget=600, count=count_tokens
+    )
+    assert prompt.tokens <= 600
+    kept = [m.text for m in prompt.history]
+    assert kept and "message number 39" in kept[-1]
+    assert not any("message number 0 " in text for text in kept)
+
+
+@given(
+    st.lists(st.tuples(st.text(min_size=1, max_size=80), st.booleans()), max_size=30),
+    st.integers(min_value=200, max_value=3000),
+)
+def test_history_alternates_fits_the_budget_and_ends_before_the_new_message(
+    raw: list[tuple[str, bool]], budget: int
+) -> None:
+    lines = [Line(i, "Ann", text, from_bot) for i, (text, from_bot) in enumerate(raw)]
+    prompt = build_prompt(
+        persona="P", lines=lines, message=message("q"), budget=budget, count=count_tokens
+    )
+    roles = [m.role for m in prompt.history]
+    assert all(a != b for a, b in zip(roles, roles[1:], strict=False))
+    assert not roles or (roles[0] == "user" and roles[-1] == "assistant")
+    assert prompt.tokens <= max(
+        budget, count_tokens(prompt.system) + count_tokens(prompt.message) + 8
+    )
