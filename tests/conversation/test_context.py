@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -65,7 +66,7 @@ def test_history_alternates_fits_the_budget_and_ends_before_the_new_message(
         persona="P", lines=lines, message=message("q"), budget=budget, count=count_tokens
     )
     roles = [m.role for m in prompt.history]
-    assert all(a != b for a, b in zip(roles, roles[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(roles))
     assert not roles or (roles[0] == "user" and roles[-1] == "assistant")
     assert prompt.tokens <= max(
         budget, count_tokens(prompt.system) + count_tokens(prompt.message) + 8
