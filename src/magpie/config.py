@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     )
     gemini_base_url: str | None = None
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
-    llm_first_token_seconds: float = Field(default=30.0, gt=0)
+    llm_first_token_seconds: float = Field(default=20.0, gt=0)
     llm_connect_seconds: float = Field(default=10.0, gt=0)
     llm_fallback_models: Annotated[list[str], NoDecode] = []
     llm_retries: int = Field(default=2, ge=0, le=10)
@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     turn_max_tool_steps: int = Field(default=8, ge=1, le=50)
     turn_timeout_seconds: float = Field(default=180.0, gt=0)
     turn_max_tokens: int = Field(default=60_000, ge=1000)
+    tool_confirm_seconds: float = Field(default=120.0, gt=0)
     mcp_servers: str = "[]"  # JSON list; see docs/tools.md
     searxng_url: str | None = None
     open_meteo_url: str = "https://api.open-meteo.com/v1/forecast"

@@ -118,8 +118,10 @@ class AppProvider(Provider):
         return ModelRunner(catalog, toolbox=toolbox, limits=limits)
 
     @provide
-    def confirmer(self, bot: Bot, pending: PendingConfirmations, texts: Texts) -> TelegramConfirmer:
-        return TelegramConfirmer(bot, pending, texts)
+    def confirmer(
+        self, bot: Bot, pending: PendingConfirmations, texts: Texts, settings: Settings
+    ) -> TelegramConfirmer:
+        return TelegramConfirmer(bot, pending, texts, seconds=settings.tool_confirm_seconds)
 
     @provide
     def admins(self, bot: Bot) -> ChatAdmins:
