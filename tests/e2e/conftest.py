@@ -78,6 +78,27 @@ class Harness:
     def private(self, user: User) -> Chat:
         return self.sandbox.private_chat(self.account, user)
 
+    async def confirmation(self, chat: Chat, *, after: int = 0) -> Message:
+        """The bot's "Allow?" question (a message with confirm: buttons) in this chat."""
+
+        def asked() -> Message | None:
+            for message in self.bot_messages(chat, after=after):
+                rows = (message.reply_markup or {}).get("inline_keyboard", [])
+                if any(b.get("callback_data", "").startswith("confirm:") for r in rows for b in r):
+                    return message
+            return None
+
+        return await self.until(asked)  # type: ignore[no-any-return]
+
+    def press(self, user: User, message: Message, *, allow: bool) -> str:
+        """Press Allow or Don't on a confirmation; returns the callback query id."""
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        wanted = ":yes" if allow else ":no"
+        data = next(
+            b["callback_data"] for r in rows for b in r if b["callback_data"].endswith(wanted)
+        )
+        return self.sandbox.people.press_button(user, message, data)
+
 
 @pytest.fixture
 async def fake_vendors() -> AsyncIterator[FakeLLMVendors]:
