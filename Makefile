@@ -34,7 +34,7 @@ format: setup
 	$(BIN)/ruff check --fix src tests bench
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

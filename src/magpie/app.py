@@ -17,6 +17,7 @@ from aiohttp import web
 from dishka import AsyncContainer, Provider
 
 from magpie.config import ConfigError, Settings
+from magpie.conversation.ports import Model
 from magpie.conversation.types import Identity
 from magpie.di import build_container
 from magpie.ingress.pipeline import UpdatePipeline
@@ -28,6 +29,7 @@ from magpie.storage.database import create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
+from magpie.tools.mcp_config import parse_mcp_servers
 from magpie.telegram.routers import build_dispatcher, wire_container
 
 log = structlog.get_logger(__name__)
@@ -90,7 +92,8 @@ async def running(
     settings: Settings, *, extra: list[Provider] | None = None
 ) -> AsyncIterator[Runtime]:
     """Everything but the front door: use `serve` for that."""
-    bot = create_bot(settings)  # a bad token stops us before anything else happens
+    parse_mcp_servers(settings.mcp_servers)  # a bad MCP_SERVERS stops us before anything else
+    bot = create_bot(settings)  # and so does a bad token
     try:
         await prepare_database(settings)
         me = await identify(bot, settings)
@@ -102,6 +105,7 @@ async def running(
         )
         container = build_container(settings, bot=bot, identity=identity, extra=extra)
         try:
+            await container.get(Model)  # models (keys!) and tool servers ready before any update
             dispatcher = build_dispatcher()
             wire_container(dispatcher, container)
             await dispatcher.emit_startup(bot=bot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -141,6 +142,18 @@ class Settings(BaseSettings):
     def _provider_models(cls, value: list[str]) -> list[str]:
         for item in value:
             cls._provider_model(item)
+        return value
+
+    @field_validator("web_allow_private_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"expected CIDR networks such as 10.0.0.0/8, got {item!r}"
+                ) from None
         return value
 
     @field_validator("webhook_secret")
