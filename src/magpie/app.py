@@ -29,8 +29,8 @@ from magpie.storage.database import create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
-from magpie.tools.mcp_config import parse_mcp_servers
 from magpie.telegram.routers import build_dispatcher, wire_container
+from magpie.tools.mcp_config import parse_mcp_servers
 
 log = structlog.get_logger(__name__)
 COMMANDS = [
