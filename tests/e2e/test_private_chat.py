@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select, text
+from structlog.testing import capture_logs
+
 from magpie.sandbox import User
+from magpie.storage.database import Database
+from magpie.storage.tables import MessageRow
+from magpie.texts import ENGLISH
 from tests.e2e.conftest import Harness
 from tests.fakes.llm_vendors import FakeLLMVendors, Reply
 
@@ -75,3 +81,45 @@ async def test_a_slow_model_shows_thinking_then_the_words(
     drafts = [d.params.get("text", "") for d in h.sandbox.transcript(method="sendMessageDraft")]
     assert drafts[0] == ""  # Telegram shows "Thinking…" for an empty draft
     assert "Here" in drafts[-1]
+
+
+async def test_a_very_long_message_is_answered_and_kept(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    essay = ("All work and no play makes Jack a dull boy. " * 250)[:10_000]
+    reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, essay))
+    assert "You wrote: All work and no play" in (reply.text or "")
+    db = await magpie.runtime.container.get(Database)
+    async with db.read() as session:
+        stored = await session.scalar(select(MessageRow.text).where(MessageRow.outgoing.is_(False)))
+    assert stored is not None and stored.startswith("All work") and len(stored) >= 8000
+    assert stored.endswith("…[cut]")  # what the model sees is bounded
+
+
+async def test_entities_telegram_refuses_fall_back_to_plain_text(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    magpie.sandbox.inject(
+        "sendMessage",
+        status=400,
+        description="Bad Request: can't parse entities: Unsupported start tag at byte offset 3",
+    )
+    reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, "hi"))
+    assert "offline" in (reply.text or "")
+    assert "entities" not in reply.content  # delivered as plain text the second time
+    calls = magpie.sandbox.transcript(method="sendMessage")
+    assert [c.ok for c in calls] == [False, True]
+    assert "entities" in calls[0].params and "entities" not in calls[1].params
+
+
+async def test_a_crash_gets_an_apology_and_an_operator_log_line(magpie: Harness) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    db = await magpie.runtime.container.get(Database)
+    async with db.write() as session:
+        await session.execute(text("ALTER TABLE turns RENAME TO turns_gone"))  # turns fail
+    with capture_logs() as logs:
+        asked = magpie.sandbox.people.send_text(ann, magpie.account, "hello?")
+        await magpie.settled()
+    texts = [m.text for m in magpie.bot_messages(magpie.private(ann), after=asked.message_id)]
+    assert ENGLISH.crashed in texts
+    assert all("Traceback" not in (t or "") for t in texts)
+    crashed = [entry for entry in logs if entry["event"] == "update.crashed"]
+    assert crashed and crashed[0]["log_level"] == "error" and crashed[0].get("exc_info")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import Message, MessageEntity
 
-from magpie.conversation.cleaning import clean_text
+from magpie.conversation.cleaning import clean_text, clip
 from magpie.conversation.types import (
     Addressing,
     ChatType,
@@ -95,7 +95,7 @@ def speaker(message: Message) -> Speaker:
 def to_incoming(message: Message, me: Identity) -> Incoming:
     """The conversation's view of a message; media without text get a short placeholder."""
     kind = kind_of(message)
-    text = clean_text(message.text or message.caption or "")
+    text, _ = clip(clean_text(message.text or message.caption or ""))
     readable = bool(text.strip())
     if not readable:
         text = f"[{kind.replace('_', ' ')}]"
