@@ -141,16 +141,18 @@ async def vendor_magpie(
 ) -> AsyncIterator[Harness]:
     """Magpie on an OpenAI-compatible model served by the fake vendor at the wire."""
     account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
-    settings = magpie_settings(
-        sandbox,
-        tmp_path,
-        database_url,
-        llm_model="openai:gpt-4o-mini",
-        openai_base_url=fake_vendors.openai_base_url,
-        openai_api_key=fake_vendors.api_key,
-    )
+    settings = magpie_settings(sandbox, tmp_path, database_url, **on_fake_openai(fake_vendors))
     async with start(sandbox, account, settings) as harness:
         yield harness
+
+
+def on_fake_openai(fake: FakeLLMVendors) -> dict[str, str]:
+    """Settings that point Magpie's primary model at the fake OpenAI server."""
+    return {
+        "llm_model": "openai:gpt-4o-mini",
+        "openai_base_url": fake.openai_base_url,
+        "openai_api_key": fake.api_key,
+    }
 
 
 class start:

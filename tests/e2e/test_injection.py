@@ -21,7 +21,7 @@ from magpie.sandbox import Sandbox
 from magpie.storage.database import Database
 from magpie.storage.tables import NoteRow
 from magpie.texts import ENGLISH
-from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start
+from tests.e2e.conftest import TOKEN, Harness, magpie_settings, on_fake_openai, start
 from tests.fakes.llm_vendors import FakeLLMVendors, Reply, Step, ToolCall, VendorRequest
 
 CALL = re.compile(r"CALL ([\w\\]+) (\{[^}]*\})")  # pages arrive as Markdown: save\_note
@@ -78,9 +78,7 @@ async def h(
         sandbox,
         tmp_path,
         database_url,
-        llm_model="openai:gpt-4o-mini",
-        openai_base_url=fake_vendors.openai_base_url,
-        openai_api_key=fake_vendors.api_key,
+        **on_fake_openai(fake_vendors),
         web_allow_private_networks="127.0.0.2/32",
     )
     async with start(sandbox, account, settings) as harness:

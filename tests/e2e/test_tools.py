@@ -11,7 +11,7 @@ from sqlalchemy import select
 from magpie.sandbox import Sandbox
 from magpie.storage.database import Database
 from magpie.storage.tables import NoteRow, ToolCallRow
-from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start
+from tests.e2e.conftest import TOKEN, Harness, magpie_settings, on_fake_openai, start
 from tests.fakes.llm_vendors import Fail, FakeLLMVendors, Reply, Step, VendorRequest
 
 
@@ -107,9 +107,7 @@ async def two_models(
         sandbox,
         tmp_path,
         database_url,
-        llm_model="openai:gpt-4o-mini",
-        openai_base_url=fake_vendors.openai_base_url,
-        openai_api_key=fake_vendors.api_key,
+        **on_fake_openai(fake_vendors),
         llm_fallback_models="anthropic:claude-haiku-4-5",
         anthropic_base_url=fake_vendors.anthropic_base_url,
         anthropic_api_key=fake_vendors.api_key,

@@ -126,6 +126,17 @@ class TelegramReply:
         shown = render_markdown(text)
         if len(shown.text) > 4000:
             return  # too long for one message: the final split takes over
+        await self._show(shown)
+
+    async def status(self, text: str) -> None:
+        """Say what is happening ("searching the web…") until words arrive."""
+        label = f"⏳ {text}"
+        await self._show(
+            Formatted(label, (MessageEntity(type="italic", offset=0, length=utf16_len(label)),))
+        )
+
+    async def _show(self, shown: Formatted) -> None:
+        """The preview: the draft in private chats; in groups, one message sent then edited."""
         self._stop_typing()
         if self.private:
             self._next_preview = self.clock() + self.pacing.draft_interval
@@ -141,41 +152,6 @@ class TelegramReply:
             )
             return
         self._next_preview = self.clock() + self.pacing.edit_interval
-        if self._streamed is None:
-            sent = await self._preview(lambda: self._send(shown))
-            if isinstance(sent, Message):
-                self._streamed, self._streamed_text = sent, shown.text
-        elif shown.text != self._streamed_text:
-            message = self._streamed
-            await self._preview(
-                lambda: self.bot.edit_message_text(
-                    text=shown.text,
-                    chat_id=self.chat_id,
-                    message_id=message.message_id,
-                    entities=list(shown.entities),
-                )
-            )
-            self._streamed_text = shown.text
-
-    async def status(self, text: str) -> None:
-        """Say what is happening ("searching the web…") until words arrive."""
-        self._stop_typing()
-        shown = Formatted(
-            f"⏳ {text}", (MessageEntity(type="italic", offset=0, length=utf16_len(text) + 2),)
-        )
-        self._next_preview = self.clock() + self.pacing.draft_interval
-        if self.private:
-            await self._preview(
-                lambda: self.bot.send_message_draft(
-                    self.chat_id,
-                    self.draft_id,
-                    message_thread_id=self.thread_id,
-                    text=shown.text,
-                    entities=list(shown.entities),
-                    can_stop=True,
-                )
-            )
-            return
         if self._streamed is None:
             sent = await self._preview(lambda: self._send(shown))
             if isinstance(sent, Message):
