@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -31,21 +28,12 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from magpie.sandbox import FloodPolicy, Sandbox
 from magpie.sandbox.scene import DemoScene, demo_scene
-from tests.conftest import missing
+from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import snapshot as keep_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 USERNAME = "magpie_bot"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "webchat"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-]
 GROUPS = ("group", "supergroup")
 MAX_DRAFTS = 150  # the endless stream gives up after ~30 s, so a broken Stop cannot hang
 
@@ -141,14 +129,6 @@ class Scene:
     page: Page
 
 
-def chromium_path() -> str:
-    path = os.environ.get("MAGPIE_CHROMIUM") or shutil.which("chromium")
-    if not path or not Path(path).exists():
-        missing("Chromium", "MAGPIE_REQUIRE_BROWSER")
-    assert path is not None
-    return path
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
     """One Chromium for the module; each test gets its own page (launching costs ~2 s)."""
@@ -202,8 +182,7 @@ async def scene(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterat
 
 
 async def snapshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / f"{name}.png")
+    await keep_screenshot(page, "webchat", name)
 
 
 async def say(page: Page, text: str) -> None:

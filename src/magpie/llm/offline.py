@@ -119,8 +119,8 @@ def offline_reply(messages: list[ModelMessage]) -> str:
         f"I can see {earlier} earlier answer{'s' if earlier != 1 else ''} of mine in this "
         "conversation, so history works.",
         "",
-        "I can still run a few tools: ask me *what time is it in Tokyo*, *calculate 17*23*, "
-        "*remember that …*, or *what are my notes*.",
+        "I can still run a few tools: ask me `what time is it in Tokyo?`, `calculate 17*23`, "
+        "`remember that …` or `what are my notes?`",
         "",
         HOW_TO,
     ]
