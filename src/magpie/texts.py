@@ -30,7 +30,6 @@ class Texts:
     )
     fresh: str = "Starting fresh — I've set aside our earlier conversation."
     nothing_to_stop: str = "I'm not writing anything right now."
-    stopping: str = "Stopping."
     nothing_to_retry: str = "There's no earlier message of yours to answer again."
     stopped_suffix: str = "\n\n(stopped)"
     stopped_empty: str = "Stopped before I wrote anything."
@@ -41,7 +40,6 @@ class Texts:
     model_empty: str = "I came up with nothing to say to that. Try rephrasing, or send /retry."
     crashed: str = "Sorry, something went wrong on my side. Please try again in a moment."
     unsupported: str = "I can't read {kind} messages yet — please send text."
-    too_long: str = "That message is very long; I read the first {limit} characters of it."
     group_hello_all: str = (
         "Hi all! I'm {name}. I can read every message here, so I'll remember the conversation, "
         "but I answer only when you mention me (@{username}), reply to my message or call me "

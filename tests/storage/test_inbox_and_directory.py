@@ -99,15 +99,6 @@ async def test_one_batch_with_a_repeated_update_records_it_once(migrated_db: Dat
     assert await Inbox(migrated_db).record(batch(7, 7)) == [7]
 
 
-async def test_the_last_update_id_is_the_newest_recorded(migrated_db: Database) -> None:
-    inbox = Inbox(migrated_db)
-    assert await inbox.last_update_id() is None
-
-    await inbox.record(batch(5, 3))
-
-    assert await inbox.last_update_id() == 5
-
-
 # The directory
 
 ANN = UserInfo(id=101, first_name="Ann", last_name="Smith", username="ann", language_code="en")

@@ -18,8 +18,6 @@ def clean_text(text: str) -> str:
     return INVISIBLE.sub("", text)
 
 
-def clip(text: str, limit: int = MAX_CHARS) -> tuple[str, bool]:
-    """At most `limit` characters for the model; True when something was cut."""
-    if len(text) <= limit:
-        return text, False
-    return text[:limit] + " …[cut]", True
+def clip(text: str, limit: int = MAX_CHARS) -> str:
+    """At most `limit` characters, so one huge message cannot crowd out the conversation."""
+    return text if len(text) <= limit else text[:limit] + " …[cut]"

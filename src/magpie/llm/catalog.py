@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pydantic_ai.models import Model as VendorModel
 
-from magpie.config import ConfigError, Settings
+from magpie.config import Settings
 from magpie.llm.models import BuiltModel, build_model, parse_spec
 
 Wrap = Callable[[str, str, VendorModel], VendorModel]  # (label, provider, model) -> model
@@ -60,11 +60,6 @@ class ModelCatalog:
 
     def knows(self, label: str) -> bool:
         return label in self._models
-
-    def require(self, label: str) -> str:
-        if label not in self._models:
-            raise ConfigError(f"unknown model {label!r}: choose one of {', '.join(self.labels)}")
-        return label
 
     async def close(self) -> None:
         for built in self._built.values():

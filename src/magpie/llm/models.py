@@ -41,7 +41,7 @@ def parse_spec(text: str) -> ModelSpec:
 
 def _timeout(settings: Settings) -> httpx2.Timeout:
     """Connect fast or fail; the whole call within LLM_TIMEOUT_SECONDS (SDKs default to 600 s)."""
-    return httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0)
+    return httpx2.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_seconds)
 
 
 def _needs(value: object, variable: str, spec: ModelSpec) -> None:

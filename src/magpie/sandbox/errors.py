@@ -62,6 +62,3 @@ def too_many_requests(retry_after: int) -> ApiError:
 
 def required(name: str) -> ApiError:
     return bad_request(f'parameter "{name}" is required')
-
-
-CHAT_NOT_FOUND = "chat not found"

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from magpie.sandbox.errors import ApiError, bad_request, required
+from magpie.sandbox.errors import bad_request, required
 
 MAX_BODY_BYTES = 60 * 1024 * 1024
 TRUE_WORDS = frozenset({"true", "yes", "1"})
@@ -153,7 +153,3 @@ def json_int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
-
-
-def payload_too_large() -> ApiError:
-    return ApiError(413, "Request Entity Too Large")

@@ -34,7 +34,6 @@ from magpie.sandbox.transcript import Transcript
 from magpie.sandbox.updates import UpdateQueue, wanted
 
 DRAFT_TTL_SECONDS = 30.0
-GROUP_ID_BASE = 4_000_000_000
 SUPERGROUP_ID_BASE = 1_000_000_000_000
 
 

@@ -86,9 +86,3 @@ class Inbox:
                 .limit(limit)
             )
             return [(row.update_id, row.payload) for row in rows]
-
-    async def last_update_id(self) -> int | None:
-        async with self.db.read() as session:
-            return await session.scalar(
-                select(InboxRow.update_id).order_by(InboxRow.update_id.desc()).limit(1)
-            )

@@ -95,7 +95,7 @@ def speaker(message: Message) -> Speaker:
 def to_incoming(message: Message, me: Identity) -> Incoming:
     """The conversation's view of a message; media without text get a short placeholder."""
     kind = kind_of(message)
-    text, _ = clip(clean_text(message.text or message.caption or ""))
+    text = clip(clean_text(message.text or message.caption or ""))
     readable = bool(text.strip())
     if not readable:
         text = f"[{kind.replace('_', ' ')}]"

@@ -8,6 +8,7 @@ from aiogram.types import ChatMemberUpdated
 from dishka.integrations.aiogram import FromDishka
 
 from magpie.conversation.types import Identity
+from magpie.telegram.admins import ChatAdmins
 from magpie.texts import Texts
 
 
@@ -23,9 +24,11 @@ async def added_to_group(
     bot: Bot,
     identity: FromDishka[Identity],
     texts: FromDishka[Texts],
+    admins: FromDishka[ChatAdmins],
 ) -> None:
     if event.chat.type not in ("group", "supergroup"):
         return
+    admins.forget(event.chat.id)  # (re)joined: whatever we knew about its admins is stale
     me = await bot.get_me()
     is_admin = event.new_chat_member.status in ("administrator", "creator")
     sees_everything = bool(me.can_read_all_group_messages) or is_admin
