@@ -75,6 +75,18 @@ async def identify(bot: Bot, settings: Settings) -> User:
         ) from None
 
 
+SHUTDOWN_GRACE_SECONDS = 15.0
+
+
+async def finish_in_flight(pipeline: UpdatePipeline) -> None:
+    """Let replies being written finish (briefly); what is cut off is redone at next start."""
+    try:
+        await asyncio.wait_for(pipeline.queues.join(), SHUTDOWN_GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("magpie.shutdown_cut_short", still_running=pipeline.queues.busy)
+    await pipeline.queues.cancel()
+
+
 @dataclass
 class Runtime:
     """A running Magpie's parts, for the front doors (and for tests)."""
@@ -122,7 +134,7 @@ async def running(
             try:
                 yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
             finally:
-                await pipeline.queues.cancel()
+                await finish_in_flight(pipeline)
                 await dispatcher.emit_shutdown(bot=bot)
         finally:
             await container.close()

@@ -7,7 +7,9 @@ import socket
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from structlog.testing import capture_logs
 
 from magpie.sandbox import Sandbox
 from magpie.sandbox.render import message_json
@@ -208,3 +210,21 @@ async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
             scraped = await r.text()
         assert 'magpie_turns_total{chat_type="private",outcome="answered"} 2.0' in scraped
         assert 'magpie_updates_total{kind="message",outcome="duplicate"} 1.0' in scraped
+
+
+async def test_a_database_outage_loses_no_update(
+    magpie: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("magpie.ingress.polling.RECORD_RETRY_SECONDS", 0.05)
+    db = await magpie.runtime.container.get(Database)
+    async with db.write() as session:
+        await session.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    ann = magpie.sandbox.add_user("Ann")
+    with capture_logs() as logs:
+        asked = magpie.sandbox.people.send_text(ann, magpie.account, "are you there?")
+        await magpie.until(lambda: any(e["event"] == "polling.record_failed" for e in logs))
+    assert len(magpie.account.queue) == 1  # not acknowledged to Telegram
+    async with db.write() as session:
+        await session.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    reply = await magpie.reply_to(asked)
+    assert "are you there?" in (reply.text or "")

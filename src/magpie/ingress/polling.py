@@ -13,6 +13,7 @@ from magpie.ingress.pipeline import UpdatePipeline
 
 log = structlog.get_logger(__name__)
 POLL_TIMEOUT = 25
+RECORD_RETRY_SECONDS = 5.0  # the database refused a batch: try again (unacknowledged) after this
 
 
 async def poll(
@@ -54,9 +55,15 @@ async def poll(
             backoff = min(60.0, backoff * 2)
             continue
         backoff = 1.0
-        if updates:
+        if not updates:
+            continue
+        try:
             await pipeline.accept(updates)  # durable first...
-            offset = updates[-1].update_id + 1  # ...then acknowledged by the next request
+        except Exception:
+            log.exception("polling.record_failed", in_seconds=RECORD_RETRY_SECONDS)
+            await _sleep(stop, RECORD_RETRY_SECONDS)  # not acknowledged: the batch comes again
+            continue
+        offset = updates[-1].update_id + 1  # ...then acknowledged by the next request
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
