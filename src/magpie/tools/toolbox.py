@@ -27,7 +27,9 @@ class ToolBox:
         confirmer: Confirmer,
         calls: CallLog,
     ) -> None:
-        self.specs = {spec.name: spec for spec in specs}
+        self.specs: dict[str, ToolSpec] = {}
+        self._tools: dict[str, Tool[ToolDeps]] = {}
+        self.add(specs)
         self.http = http
         self.notes = notes
         self.settings = settings
@@ -37,6 +39,7 @@ class ToolBox:
     def add(self, specs: Sequence[ToolSpec]) -> None:
         for spec in specs:
             self.specs[spec.name] = spec
+            self._tools[spec.name] = self._as_pydantic(spec)  # built once; the caller is in deps
 
     @property
     def names(self) -> list[str]:
@@ -62,9 +65,7 @@ class ToolBox:
             settings=self.settings,
             status=status,
         )
-        tools = [
-            self._as_pydantic(spec) for name, spec in self.specs.items() if name not in disabled
-        ]
+        tools = [tool for name, tool in self._tools.items() if name not in disabled]
         return tools, deps
 
     def _as_pydantic(self, spec: ToolSpec) -> Tool[ToolDeps]:
