@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from magpie.sandbox import formatting
 from magpie.sandbox.errors import bad_request
 from magpie.sandbox.methods.common import (
     editable_message,
@@ -56,7 +57,8 @@ async def edit_message_text(call: Call) -> dict[str, Any] | bool:
     if "text" not in message.content:
         raise bad_request("there is no text in the message to edit")
     text, entities = parse_formatted(call, text_key="text")
-    return _edited(call, message, {"text": text, "entities": entities})
+    detected = formatting.with_auto_entities(text, entities)
+    return _edited(call, message, {"text": text, "entities": detected})
 
 
 @api("editMessageCaption")
