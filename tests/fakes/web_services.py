@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ class Seen:
     host: str = ""  # the Host header
 
 
-class LocalSite:
+class LocalSite(abc.ABC):
     """An aiohttp app on a loopback address and a free port, run as an async context manager."""
 
     def __init__(self, *, host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None):
@@ -40,8 +41,9 @@ class LocalSite:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    @abc.abstractmethod
     def routes(self) -> list[web.RouteDef]:
-        raise NotImplementedError
+        """What this site serves."""
 
     def record(self, request: web.Request) -> None:
         self.requests.append(Seen(request.path, dict(request.query), request.host))
