@@ -6,9 +6,11 @@ import asyncio
 import json
 from typing import Any
 
+import aiohttp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from magpie.sandbox import Sandbox
 from magpie.sandbox.api import BotApi
 from magpie.sandbox.bots import BotAccount
 from magpie.sandbox.flood import FloodPolicy
@@ -95,3 +97,44 @@ def test_random_calls_never_crash_and_keep_the_envelope(data: st.DataObject) -> 
             "Conflict",
             "Too Many Requests",
         }
+
+
+CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "text/plain",
+    "",
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=st.sampled_from(["getMe", "sendMessage", "getUpdates", "setWebhook", "sendPhoto", "x"]),
+    content_type=st.sampled_from(CONTENT_TYPES),
+    body=st.binary(max_size=300) | st.text(max_size=300).map(str.encode),
+    query=st.dictionaries(
+        st.sampled_from(["chat_id", "text", "timeout", "offset"]), st.text(max_size=20), max_size=3
+    ),
+)
+async def test_random_http_bodies_never_break_the_envelope(
+    sandbox: Sandbox, method: str, content_type: str, body: bytes, query: dict[str, str]
+) -> None:
+    query = query | {"timeout": "0"}
+    headers = {"Content-Type": content_type} if content_type else {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{sandbox.url}/bot{TOKEN}/{method}", data=body, params=query, headers=headers
+        ) as response,
+    ):
+        assert response.status < 500, await response.text()
+        envelope = json.loads(await response.read())
+    assert envelope["ok"] is (response.status == 200)
+    if not envelope["ok"]:
+        assert envelope["error_code"] == response.status
+        assert isinstance(envelope["description"], str) and envelope["description"]

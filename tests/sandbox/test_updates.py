@@ -95,3 +95,11 @@ async def test_repeating_one_offset_is_slowed_down_like_telegram(clock: ManualCl
             assert len(await bot.get_updates()) == 3
         finally:
             await bot.session.close()
+
+
+async def test_set_webhook_terminates_a_held_poll(sandbox: Sandbox, bot: Bot) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await until(lambda: sandbox.bot().held_poll is not None)
+    await bot.set_webhook("http://127.0.0.1:9/hook")
+    with pytest.raises(TelegramConflictError, match="terminated by setWebhook request"):
+        await asyncio.wait_for(poll, 5)

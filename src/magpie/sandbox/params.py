@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from magpie.sandbox.errors import bad_request, required
+from magpie.sandbox.errors import ApiError, bad_request, required
 
 MAX_BODY_BYTES = 60 * 1024 * 1024
 TRUE_WORDS = frozenset({"true", "yes", "1"})
@@ -117,31 +117,42 @@ async def read_params(request: web.Request) -> Params:
     values: dict[str, str] = dict(request.query)
     uploads: dict[str, Upload] = {}
     if request.can_read_body:
-        ctype = request.content_type
-        if ctype == "application/json":
-            try:
-                body = await request.json()
-            except ValueError:
-                raise bad_request("can't parse JSON object") from None
-            if not isinstance(body, dict):
-                raise bad_request("can't parse JSON object")
-            values.update({k: _as_text(v) for k, v in body.items() if v is not None})
-        elif ctype == "multipart/form-data":
-            reader = await request.multipart()
-            while (part := await reader.next()) is not None:
-                if not isinstance(part, BodyPartReader) or part.name is None:
-                    continue
-                data = await part.read(decode=True)
-                if part.filename is not None:
-                    uploads[part.name] = Upload(
-                        part.filename, part.headers.get("Content-Type", ""), bytes(data)
-                    )
-                else:
-                    values[part.name] = bytes(data).decode("utf-8", errors="replace")
-        else:
-            form = await request.post()
-            values.update({k: v for k, v in form.items() if isinstance(v, str)})
+        try:
+            await _read_body(request, values, uploads)
+        except ApiError:
+            raise
+        except (ValueError, UnicodeDecodeError, AssertionError):
+            raise bad_request("can't parse request body") from None
     return Params(values, uploads)
+
+
+async def _read_body(
+    request: web.Request, values: dict[str, str], uploads: dict[str, Upload]
+) -> None:
+    ctype = request.content_type
+    if ctype == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise bad_request("can't parse JSON object") from None
+        if not isinstance(body, dict):
+            raise bad_request("can't parse JSON object")
+        values.update({k: _as_text(v) for k, v in body.items() if v is not None})
+    elif ctype == "multipart/form-data":
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            data = await part.read(decode=True)
+            if part.filename is not None:
+                uploads[part.name] = Upload(
+                    part.filename, part.headers.get("Content-Type", ""), bytes(data)
+                )
+            else:
+                values[part.name] = bytes(data).decode("utf-8", errors="replace")
+    else:
+        form = await request.post()
+        values.update({k: v for k, v in form.items() if isinstance(v, str)})
 
 
 def json_int(value: Any) -> int | None:
