@@ -52,6 +52,7 @@ class UpdatePipeline:
                 self.metrics.updates.labels(update_kind(update), "duplicate").inc()
                 log.info("update.duplicate", update_id=update.update_id)
                 continue
+            fresh.discard(update.update_id)  # a batch may repeat an update: schedule it once
             self._schedule(update)
 
     async def accept_raw(self, payload: dict[str, Any]) -> None:
