@@ -72,7 +72,8 @@ class AppProvider(Provider):
         """For tools that call web services (never for Telegram or the model vendors)."""
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(15.0, connect=5.0),
-            follow_redirects=False,
+            follow_redirects=False,  # page reading follows redirects itself, re-checking each
+            trust_env=False,  # no proxies from the environment between the SSRF check and the site
             headers={"User-Agent": "Magpie (Telegram assistant)"},
         ) as client:
             yield client
