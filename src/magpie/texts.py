@@ -40,6 +40,7 @@ class Texts:
     model_empty: str = "I came up with nothing to say to that. Try rephrasing, or send /retry."
     crashed: str = "Sorry, something went wrong on my side. Please try again in a moment."
     unsupported: str = "I can't read {kind} messages yet — please send text."
+    empty: str = "Your message looks empty to me — write me a few words."
     group_hello_all: str = (
         "Hi all! I'm {name}. I can read every message here, so I'll remember the conversation, "
         "but I answer only when you mention me (@{username}), reply to my message or call me "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 from structlog.testing import capture_logs
 
@@ -123,3 +124,16 @@ async def test_a_crash_gets_an_apology_and_an_operator_log_line(magpie: Harness)
     assert all("Traceback" not in (t or "") for t in texts)
     crashed = [entry for entry in logs if entry["event"] == "update.crashed"]
     assert crashed and crashed[0]["log_level"] == "error" and crashed[0].get("exc_info")
+
+
+@pytest.mark.parametrize("blank", ["   ", "\u200b\u2060", "\U000e0041\U000e0042"])
+async def test_an_empty_looking_message_gets_a_clear_answer_and_is_kept(
+    magpie: Harness, blank: str
+) -> None:
+    ann = magpie.sandbox.add_user("Ann")
+    reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, blank))
+    assert reply.text == ENGLISH.empty
+    db = await magpie.runtime.container.get(Database)
+    async with db.read() as session:
+        kept = await session.scalar(select(MessageRow.kind).where(MessageRow.outgoing.is_(False)))
+    assert kept == "text"

@@ -77,8 +77,11 @@ class Assistant:
             return None
         log.info("turn.triggered", trigger=trigger.value)
         if not message.readable:
-            kind = "empty" if message.kind == "text" else message.kind.replace("_", " ")
-            await channel.finish(self.texts.unsupported.format(kind=kind))
+            kind = message.kind.replace("_", " ")
+            empty = message.kind in ("text", "other")
+            await channel.finish(
+                self.texts.empty if empty else self.texts.unsupported.format(kind=kind)
+            )
             return None
         return await self.answer(message, channel)
 

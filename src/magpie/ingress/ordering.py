@@ -39,8 +39,8 @@ def is_urgent(update: Update, username: str) -> bool:
     message = update.message
     if message is None or not message.text:
         return False
-    command = message.text.split(maxsplit=1)[0].lower()
-    return command in ("/stop", f"/stop@{username.lower()}")
+    words = message.text.split(maxsplit=1)
+    return bool(words) and words[0].lower() in ("/stop", f"/stop@{username.lower()}")
 
 
 class ChatQueues:

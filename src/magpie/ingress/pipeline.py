@@ -73,11 +73,13 @@ class UpdatePipeline:
         return len(pending)
 
     def _schedule(self, update: Update) -> None:
-        self.queues.submit(
-            chat_of(update),
-            lambda: self.handle(update),
-            urgent=is_urgent(update, self.username),
-        )
+        """Queue an update for handling; never fails, since it is already recorded."""
+        try:
+            chat, urgent = chat_of(update), is_urgent(update, self.username)
+        except Exception:
+            log.exception("update.unroutable", update_id=update.update_id)
+            chat, urgent = None, False
+        self.queues.submit(chat, lambda: self.handle(update), urgent=urgent)
 
     async def handle(self, update: Update) -> None:
         """Dispatch one update through aiogram; failures are logged and marked."""
