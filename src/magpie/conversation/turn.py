@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from magpie.conversation.cleaning import clean_reply
 from magpie.conversation.context import TokenCounter, build_prompt
 from magpie.conversation.ports import ConversationStore, Model, PreferencesStore, ReplyChannel
 from magpie.conversation.running import RunningTurns
@@ -136,8 +137,9 @@ class Assistant:
         completion = Completion(text="", model=self.model.name)
         try:
             completion = await asyncio.shield(generation)
-            outcome = Outcome.ANSWERED if completion.text.strip() else Outcome.EMPTY
-            final = completion.text if completion.text.strip() else self.texts.model_empty
+            said = clean_reply(completion.text)
+            outcome = Outcome.ANSWERED if said.strip() else Outcome.EMPTY
+            final = said if said.strip() else self.texts.model_empty
             if reveals_instructions(final, prompt.system):
                 log.warning("turn.instructions_withheld")
                 final = self.texts.instructions_withheld
@@ -146,8 +148,9 @@ class Assistant:
                 generation.cancel()
                 raise  # the handler itself is being cancelled (shutdown)
             outcome = Outcome.STOPPED
+            written = clean_reply(latest)
             final = (
-                latest + self.texts.stopped_suffix if latest.strip() else self.texts.stopped_empty
+                written + self.texts.stopped_suffix if written.strip() else self.texts.stopped_empty
             )
         except ModelFailure as failure:
             outcome, error = Outcome.FAILED, failure.reason

@@ -28,6 +28,7 @@ from aiogram.exceptions import (
 from aiogram.types import Message, MessageEntity, ReplyParameters
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
+from magpie.conversation.cleaning import clean_reply
 from magpie.telegram.formatting import Formatted, render_markdown, utf16_len
 from magpie.telegram.splitting import split_for_telegram
 
@@ -123,8 +124,8 @@ class TelegramReply:
         """Show the text so far, no faster than Telegram tolerates."""
         if self._preview_broken or not text.strip() or self.clock() < self._next_preview:
             return
-        shown = render_markdown(text)
-        if len(shown.text) > 4000:
+        shown = render_markdown(clean_reply(text))
+        if not shown.text.strip() or len(shown.text) > 4000:
             return  # too long for one message: the final split takes over
         await self._show(shown)
 
