@@ -32,7 +32,7 @@ from magpie.tools.deps import ToolDeps, ToolSettings
 from magpie.tools.guard import ToolCallRecord, run_tool
 from magpie.tools.mcp import connect_mcp_servers, parse_mcp_servers, tool_name
 from magpie.tools.mcp_results import result_text
-from magpie.tools.spec import Access, ToolSpec
+from magpie.tools.spec import Access, ToolFailure, ToolSpec
 from magpie.tools.toolbox import ToolBox
 from tests.tools.mcp_server import MARKER, PIDFILE, http_server
 
@@ -189,8 +189,10 @@ async def test_failures_come_back_as_text_the_model_can_read() -> None:
         still_fine = await bot.call("files__add", {"a": 1, "b": 2})
 
     assert "the files tool failed: Error executing tool boom" in boom
+    assert 'trust="untrusted"' in boom  # the server's words are data for the model
     assert "the files tool failed: no answer within 0.5 s" in hang
     assert "\n3\n" in still_fine
+    assert [c.outcome for c in bot.calls.calls] == ["error", "error", "ok"]
 
 
 async def test_a_dead_server_fails_calls_instead_of_raising() -> None:
@@ -228,7 +230,8 @@ async def test_closing_stops_the_stdio_server(tmp_path: Path) -> None:
         add = {spec.name: spec for spec in specs}["files__add"]
 
     assert not running(pid)
-    assert await add.function(None, a=1, b=2) == "the files tool failed: the server is not running"
+    with pytest.raises(ToolFailure, match=r"^the files tool failed: the server is not running$"):
+        await add.function(None, a=1, b=2)
 
 
 async def test_streamable_http_transport_with_headers() -> None:
@@ -272,7 +275,8 @@ async def test_servers_can_be_closed_from_another_task() -> None:
     add = {spec.name: spec for spec in specs}["files__add"]
     assert await add.function(None, a=1, b=2) == "3"
     await asyncio.create_task(servers.__aexit__(None, None, None))
-    assert "not running" in await add.function(None, a=1, b=2)
+    with pytest.raises(ToolFailure, match="not running"):
+        await add.function(None, a=1, b=2)
 
 
 async def test_allow_list_and_confirm_override_what_the_server_says() -> None:

@@ -11,7 +11,7 @@ import structlog
 
 from magpie.conversation.cleaning import clean_text
 from magpie.tools.deps import ToolDeps
-from magpie.tools.spec import Access, ToolSpec
+from magpie.tools.spec import Access, ToolFailure, ToolSpec
 
 log = structlog.get_logger(__name__)
 MAX_RESULT_CHARS = 16_000
@@ -89,6 +89,9 @@ async def run_tool(
         await deps.status(spec.status)
     try:
         result = await spec.function(deps, **arguments)
+    except ToolFailure as failure:  # e.g. an MCP server's own error text: untrusted
+        await record("error", error=str(failure)[:500])
+        return framed(spec.name, str(failure))
     except Exception as error:
         message = f"{type(error).__name__}: {error}"[:500]
         await record("error", error=message)

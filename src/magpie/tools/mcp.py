@@ -26,7 +26,7 @@ from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT, Implementation, Tool
 from magpie.tools.deps import ToolDeps
 from magpie.tools.mcp_config import McpServerConfig, parse_mcp_servers
 from magpie.tools.mcp_results import result_text
-from magpie.tools.spec import ToolFunction, ToolSpec
+from magpie.tools.spec import ToolFailure, ToolFunction, ToolSpec
 
 __all__ = ["McpServerConfig", "connect_mcp_servers", "parse_mcp_servers", "tool_name"]
 
@@ -156,7 +156,7 @@ class McpServer:
             if answer.ok:
                 return answer.text
             log.warning("mcp.call_failed", server=self.config.name, tool=tool, error=answer.text)
-            return f"the {self.config.name} tool failed: {answer.text}"
+            raise ToolFailure(f"the {self.config.name} tool failed: {answer.text}")
 
         return call
 

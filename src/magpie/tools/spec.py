@@ -15,6 +15,10 @@ from magpie.tools.deps import ToolDeps
 ToolFunction = Callable[..., Awaitable[str]]
 
 
+class ToolFailure(Exception):
+    """A tool ran but could not do its job; the message goes to the model (framed as data)."""
+
+
 class Access(StrEnum):
     """Who may have a tool run on their behalf."""
 
