@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from magpie.conversation.types import (
@@ -17,14 +15,8 @@ from magpie.conversation.types import (
     Speaker,
     TurnRecord,
 )
-from magpie.storage.database import Database
+from magpie.storage.database import Database, insert_for
 from magpie.storage.tables import ChatRow, ConversationRow, MessageRow, TurnRow, UserRow
-
-
-def insert_for(session: AsyncSession, table: type[object]):  # type: ignore[no-untyped-def]
-    """INSERT with ON CONFLICT support for the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def _name(first: str | None, last: str | None) -> str:

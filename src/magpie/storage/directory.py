@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
-from magpie.storage.conversations import insert_for
-from magpie.storage.database import Database
+from magpie.storage.database import Database, insert_for
 from magpie.storage.tables import ChatRow, TopicRow, UserRow
 
 

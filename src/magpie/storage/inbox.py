@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-from magpie.storage.conversations import insert_for
-from magpie.storage.database import Database
+from magpie.storage.database import Database, insert_for
 from magpie.storage.tables import InboxRow
 
 PENDING, DONE, FAILED = "pending", "done", "failed"

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from magpie.conversation.types import Preferences
-from magpie.storage.conversations import insert_for
-from magpie.storage.database import Database
+from magpie.storage.database import Database, insert_for
 from magpie.storage.tables import ChatSettingsRow
 
 
