@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import time
 from collections.abc import Awaitable, Callable
@@ -154,19 +155,11 @@ class TelegramReply:
             return
         self._next_preview = self.clock() + self.pacing.edit_interval
         if self._streamed is None:
-            sent = await self._preview(lambda: self._send(shown))
+            sent = await self._preview(functools.partial(self._send, shown))
             if isinstance(sent, Message):
                 self._streamed, self._streamed_text = sent, shown.text
         elif shown.text != self._streamed_text:
-            message = self._streamed
-            await self._preview(
-                lambda: self.bot.edit_message_text(
-                    text=shown.text,
-                    chat_id=self.chat_id,
-                    message_id=message.message_id,
-                    entities=list(shown.entities),
-                )
-            )
+            await self._preview(functools.partial(self._edit, self._streamed.message_id, shown))
             self._streamed_text = shown.text
 
     async def _preview(self, call: Callable[[], Awaitable[T]]) -> T | None:
@@ -210,37 +203,25 @@ class TelegramReply:
             return await self._retrying(lambda: self._send(chunk.plain()))
 
     async def _final_edit(self, message_id: int, chunk: Formatted) -> int:
-        if chunk.text == self._streamed_text:
-            with contextlib.suppress(TelegramBadRequest):  # the entities may still differ
-                await self._retrying(
-                    lambda: self.bot.edit_message_text(
-                        text=chunk.text,
-                        chat_id=self.chat_id,
-                        message_id=message_id,
-                        entities=list(chunk.entities),
-                    )
-                )
-            return message_id
-        try:
-            await self._retrying(
-                lambda: self.bot.edit_message_text(
-                    text=chunk.text,
-                    chat_id=self.chat_id,
-                    message_id=message_id,
-                    entities=list(chunk.entities),
-                )
-            )
-        except TelegramBadRequest as error:
-            if "not modified" in str(error):
+        """Turn the streamed preview into the final text (plain text if entities are refused)."""
+        for attempt in (chunk, chunk.plain()):
+            try:
+                await self._retrying(functools.partial(self._edit, message_id, attempt))
                 return message_id
-            if "entit" not in str(error).lower():
-                raise
-            await self._retrying(
-                lambda: self.bot.edit_message_text(
-                    text=chunk.text, chat_id=self.chat_id, message_id=message_id
-                )
-            )
+            except TelegramBadRequest as error:
+                if "not modified" in str(error):
+                    return message_id
+                if "entit" not in str(error).lower():
+                    raise
         return message_id
+
+    def _edit(self, message_id: int, chunk: Formatted) -> Awaitable[Message | bool]:
+        return self.bot.edit_message_text(
+            text=chunk.text,
+            chat_id=self.chat_id,
+            message_id=message_id,
+            entities=list(chunk.entities) or None,
+        )
 
     def _send(self, chunk: Formatted) -> Awaitable[Message]:
         reply = (
