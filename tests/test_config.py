@@ -78,9 +78,10 @@ def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "fine_secret" not in repr(settings)
 
 
-def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) -> None:
-    env = {"PATH": os.environ["PATH"], "TELEGRAM_API_URL": "nonsense", "HOME": str(tmp_path)}
-    done = subprocess.run(
+def magpie_run(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`magpie run` in an empty directory with only these variables (and PATH, HOME) set."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **variables}
+    return subprocess.run(
         [sys.executable, "-m", "magpie.cli", "run"],
         capture_output=True,
         text=True,
@@ -89,6 +90,10 @@ def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) ->
         timeout=60,
         check=False,
     )
+
+
+def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) -> None:
+    done = magpie_run(tmp_path, TELEGRAM_API_URL="nonsense")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "magpie: TELEGRAM_API_URL='nonsense' is invalid: expected an http:// or https:// URL"
@@ -96,16 +101,7 @@ def test_magpie_run_refuses_a_bad_setting_with_one_clear_line(tmp_path: Path) ->
 
 
 def test_magpie_run_without_a_token_says_so(tmp_path: Path) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "magpie.cli", "run"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    done = magpie_run(tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().startswith("magpie: TELEGRAM_BOT_TOKEN is not set")
 
@@ -119,20 +115,8 @@ def test_a_missing_key_for_the_chosen_model_is_one_line() -> None:
 
 
 def test_an_unreachable_bot_api_server_is_one_line(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "TELEGRAM_BOT_TOKEN": "123:abc",
-        "TELEGRAM_API_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "magpie.cli", "run"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
+    done = magpie_run(  # nothing listens on the discard port
+        tmp_path, TELEGRAM_BOT_TOKEN="123:abc", TELEGRAM_API_URL="http://127.0.0.1:9"
     )
     assert done.returncode == 2
     assert (
