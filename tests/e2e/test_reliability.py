@@ -24,8 +24,8 @@ from tests.fakes.llm_vendors import Fail, FakeLLMVendors, Reply
 
 async def turns(h: Harness) -> list[TurnRow]:
     db = await h.runtime.container.get(Database)
-    async with db.read() as session:
-        return list(await session.scalars(select(TurnRow).order_by(TurnRow.id)))
+    async with db.read() as connection:
+        return list(await connection.execute(select(TurnRow).order_by(TurnRow.id)))
 
 
 async def test_telegram_429_is_waited_out_and_the_reply_arrives(magpie: Harness) -> None:
@@ -48,8 +48,8 @@ async def test_a_blocked_user_costs_a_log_line_not_a_crash(magpie: Harness) -> N
     recorded = await turns(magpie)
     assert [t.outcome for t in recorded] == ["answered"]
     db = await magpie.runtime.container.get(Database)
-    async with db.read() as session:
-        stored = list(await session.scalars(select(MessageRow.text)))
+    async with db.read() as connection:
+        stored = list(await connection.scalars(select(MessageRow.text)))
     assert stored == ["are you there?"]  # the user's message is kept; no reply was delivered
 
 
@@ -161,6 +161,31 @@ async def test_pending_updates_from_a_crash_are_handled_on_start(
         assert "did you get this before the crash?" in (reply.text or "")
 
 
+async def test_an_answer_whose_done_mark_was_lost_is_not_sent_again(
+    sandbox: Sandbox, tmp_path: Path, database_url: str
+) -> None:
+    """Done marks are written in batches; a crash can lose the last ones. The update is then
+    handled again at start, and must not be answered a second time."""
+    account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    ann = sandbox.add_user("Ann")
+    settings = magpie_settings(sandbox, tmp_path, database_url)
+    async with start(sandbox, account, settings) as h:
+        await h.reply_to(sandbox.people.send_text(ann, account, "answer me once"))
+    engine = create_engine(settings.sqlalchemy_url, pooled=False)
+    try:
+        async with engine.begin() as connection:  # as if the process died before the mark
+            await connection.execute(text("UPDATE inbox SET status = 'pending'"))
+    finally:
+        await engine.dispose()
+
+    async with start(sandbox, account, settings) as h:
+        await h.settled()
+        assert len(h.bot_messages(h.private(ann))) == 1
+        assert [t.outcome for t in await turns(h)] == ["answered"]
+        inbox = await h.runtime.container.get(Inbox)
+        assert await inbox.pending() == []  # handled (again), and marked done this time
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -186,7 +211,8 @@ async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
         ann = sandbox.add_user("Ann")
         asked = sandbox.people.send_text(ann, account, "via webhook")
         assert "via webhook" in ((await h.reply_to(asked)).text or "")
-        update = {"update_id": 777, "message": message_json(sandbox.world, asked)}
+        posted = message_json(sandbox.world, asked) | {"message_id": 9_999, "text": "again?"}
+        update = {"update_id": 777, "message": posted}
         async with aiohttp.ClientSession() as http:
             async with http.post(
                 hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
@@ -217,14 +243,14 @@ async def test_a_database_outage_loses_no_update(
 ) -> None:
     monkeypatch.setattr("magpie.ingress.polling.RECORD_RETRY_SECONDS", 0.05)
     db = await magpie.runtime.container.get(Database)
-    async with db.write() as session:
-        await session.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    async with db.write() as connection:
+        await connection.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
     ann = magpie.sandbox.add_user("Ann")
     with capture_logs() as logs:
         asked = magpie.sandbox.people.send_text(ann, magpie.account, "are you there?")
         await magpie.until(lambda: any(e["event"] == "polling.record_failed" for e in logs))
     assert len(magpie.account.queue) == 1  # not acknowledged to Telegram
-    async with db.write() as session:
-        await session.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    async with db.write() as connection:
+        await connection.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
     reply = await magpie.reply_to(asked)
     assert "are you there?" in (reply.text or "")

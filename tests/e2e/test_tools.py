@@ -17,15 +17,15 @@ from tests.fakes.llm_vendors import Fail, FakeLLMVendors, Reply, Step, VendorReq
 
 async def tool_calls(h: Harness) -> list[tuple[str, str]]:
     db = await h.runtime.container.get(Database)
-    async with db.read() as session:
-        rows = await session.scalars(select(ToolCallRow).order_by(ToolCallRow.id))
+    async with db.read() as connection:
+        rows = await connection.execute(select(ToolCallRow).order_by(ToolCallRow.id))
         return [(row.tool, row.outcome) for row in rows]
 
 
 async def notes(h: Harness) -> list[tuple[int, str]]:
     db = await h.runtime.container.get(Database)
-    async with db.read() as session:
-        return [(n.chat_id, n.text) for n in await session.scalars(select(NoteRow))]
+    async with db.read() as connection:
+        return [(n.chat_id, n.text) for n in await connection.execute(select(NoteRow))]
 
 
 async def test_offline_model_tells_the_time_and_calculates(magpie: Harness) -> None:

@@ -100,8 +100,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 async def count(db: Database, table: type[MessageRow] | type[TurnRow]) -> int:
-    async with db.read() as session:
-        return await session.scalar(select(func.count()).select_from(table)) or 0
+    async with db.read() as connection:
+        return await connection.scalar(select(func.count()).select_from(table)) or 0
 
 
 async def test_a_message_saved_twice_is_remembered_once(store: ConversationStore) -> None:
@@ -206,10 +206,10 @@ async def test_a_turn_is_stored_with_its_cost_and_its_replies(store: Conversatio
         (3, "Part two...", True),
     ]
     if isinstance(store, SqlConversationStore):
-        async with store.db.read() as session:
-            row = (await session.scalars(select(TurnRow))).one()
+        async with store.db.read() as connection:
+            row = (await connection.execute(select(TurnRow))).one()
             replies = (
-                await session.scalars(select(MessageRow.turn_id).where(MessageRow.outgoing))
+                await connection.scalars(select(MessageRow.turn_id).where(MessageRow.outgoing))
             ).all()
         stored = (row.trigger_message_id, row.model, row.tokens_in, row.tokens_out)
         assert stored == (1, "fake-large", 1200, 85)
@@ -226,8 +226,8 @@ async def test_a_failed_turn_is_stored_with_its_error(store: ConversationStore) 
 
     assert [line.text for line in await store.history(DM, limit=10)] == ["hello"]
     if isinstance(store, SqlConversationStore):
-        async with store.db.read() as session:
-            row = (await session.scalars(select(TurnRow))).one()
+        async with store.db.read() as connection:
+            row = (await connection.execute(select(TurnRow))).one()
         assert (row.outcome, row.error) == ("failed", "TimeoutError")
 
 

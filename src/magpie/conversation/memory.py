@@ -17,14 +17,18 @@ class MemoryConversationStore:
         self.turns: list[TurnRecord] = []
         self.fresh_from: dict[ConversationKey, int] = {}
 
-    async def save_incoming(self, message: Incoming) -> None:
+    async def save_incoming(self, message: Incoming) -> bool:
         known = {line.message_id for line in self.lines[message.key]}
         if message.message_id in known:
-            return
+            return False
         self.incoming[message.key].append(message)
         self.lines[message.key].append(
             Line(message.message_id, message.speaker.name, message.text, from_assistant=False)
         )
+        return True
+
+    async def answered(self, key: ConversationKey, message_id: int) -> bool:
+        return any(t.key == key and t.trigger_message_id == message_id for t in self.turns)
 
     async def save_edit(self, message: Incoming) -> None:
         self.incoming[message.key] = [

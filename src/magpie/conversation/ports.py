@@ -26,7 +26,13 @@ TextSink = Callable[[str], Awaitable[None]]
 class ConversationStore(Protocol):
     """Remembers messages and turns; each call is its own short transaction."""
 
-    async def save_incoming(self, message: Incoming) -> None: ...
+    async def save_incoming(self, message: Incoming) -> bool:
+        """Remember a message; False when it was already remembered (a repeated update)."""
+        ...
+
+    async def answered(self, key: ConversationKey, message_id: int) -> bool:
+        """Whether a turn was already recorded for this message."""
+        ...
 
     async def history(self, key: ConversationKey, *, limit: int) -> list[Line]: ...
 

@@ -71,10 +71,14 @@ class Assistant:
         self.clock = clock
 
     async def on_message(self, message: Incoming, channel: ReplyChannel) -> TurnRecord | None:
-        """Remember the message; answer it when it is meant for the assistant."""
-        await self.store.save_incoming(message)
+        """Remember the message; answer it when it is meant for the assistant, once."""
+        fresh = await self.store.save_incoming(message)
         trigger = why_answer(message, self.identity)
         if trigger is None:
+            return None
+        if not fresh and await self.store.answered(message.key, message.message_id):
+            # handled again after a restart whose "done" mark was lost: it was answered already
+            log.info("turn.already_answered", message_id=message.message_id)
             return None
         log.info("turn.triggered", trigger=trigger.value)
         if not message.readable:

@@ -3,20 +3,60 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, exists, func, select, update
 
 from magpie.conversation.types import (
     Addressing,
+    ChatType,
     ConversationKey,
     Incoming,
     Line,
     Speaker,
     TurnRecord,
 )
-from magpie.storage.database import Database, insert_for
-from magpie.storage.tables import ChatRow, ConversationRow, MessageRow, TurnRow, UserRow
+from magpie.storage.database import Database
+from magpie.storage.tables import (
+    ChatRow,
+    ConversationRow,
+    MessageRow,
+    TurnRow,
+    UserRow,
+    table,
+)
+
+MESSAGES, TURNS, USERS = table(MessageRow), table(TurnRow), table(UserRow)
+CONVERSATIONS = table(ConversationRow)
+
+# Statements a turn runs, built once: building and keying a statement costs more than running it.
+_HISTORY = (
+    select(
+        MESSAGES.c.message_id,
+        MESSAGES.c.text,
+        MESSAGES.c.outgoing,
+        USERS.c.first_name,
+        USERS.c.last_name,
+    )
+    .outerjoin(USERS, USERS.c.id == MESSAGES.c.sender_id)
+    .where(
+        MESSAGES.c.chat_id == bindparam("chat_id"),
+        MESSAGES.c.thread_id == bindparam("thread_id"),
+        MESSAGES.c.id
+        > func.coalesce(
+            select(CONVERSATIONS.c.history_starts_after)
+            .where(
+                CONVERSATIONS.c.chat_id == bindparam("chat_id"),
+                CONVERSATIONS.c.thread_id == bindparam("thread_id"),
+            )
+            .scalar_subquery(),
+            0,
+        ),
+    )
+    .order_by(MESSAGES.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_NEW_TURN = TURNS.insert().returning(TURNS.c.id)
 
 
 def _name(first: str | None, last: str | None) -> str:
@@ -28,28 +68,44 @@ class SqlConversationStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._new_message = db.insert(MESSAGES).on_conflict_do_nothing(
+            index_elements=["chat_id", "message_id"]
+        )
 
-    async def save_incoming(self, message: Incoming) -> None:
-        async with self.db.write() as session:
-            await session.execute(
-                insert_for(session, MessageRow)
-                .values(
-                    chat_id=message.key.chat_id,
-                    thread_id=message.key.thread_id,
-                    message_id=message.message_id,
-                    sender_id=message.speaker.id,
-                    outgoing=False,
-                    kind=message.kind,
-                    text=message.text,
-                    reply_to_message_id=message.reply_to_message_id,
-                    sent_at=message.sent_at,
-                )
-                .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+    async def save_incoming(self, message: Incoming) -> bool:
+        async with self.db.write() as connection:
+            result = await connection.execute(
+                self._new_message,
+                {
+                    "chat_id": message.key.chat_id,
+                    "thread_id": message.key.thread_id,
+                    "message_id": message.message_id,
+                    "sender_id": message.speaker.id,
+                    "outgoing": False,
+                    "kind": message.kind,
+                    "text": message.text,
+                    "reply_to_message_id": message.reply_to_message_id,
+                    "sent_at": message.sent_at,
+                },
             )
+            return bool(result.rowcount)
+
+    async def answered(self, key: ConversationKey, message_id: int) -> bool:
+        async with self.db.read() as connection:
+            found = await connection.scalar(
+                select(
+                    exists().where(
+                        TurnRow.chat_id == key.chat_id,
+                        TurnRow.thread_id == key.thread_id,
+                        TurnRow.trigger_message_id == message_id,
+                    )
+                )
+            )
+        return bool(found)
 
     async def save_edit(self, message: Incoming) -> None:
-        async with self.db.write() as session:
-            await session.execute(
+        async with self.db.write() as connection:
+            await connection.execute(
                 update(MessageRow)
                 .where(
                     MessageRow.chat_id == message.key.chat_id,
@@ -59,33 +115,10 @@ class SqlConversationStore:
                 .values(text=message.text, edited_at=datetime.now(UTC))
             )
 
-    async def _starts_after(self, session: AsyncSession, key: ConversationKey) -> int:
-        mark = await session.scalar(
-            select(ConversationRow.history_starts_after).where(
-                ConversationRow.chat_id == key.chat_id, ConversationRow.thread_id == key.thread_id
-            )
-        )
-        return mark or 0
-
     async def history(self, key: ConversationKey, *, limit: int) -> list[Line]:
-        async with self.db.read() as session:
-            starts_after = await self._starts_after(session, key)
-            rows = await session.execute(
-                select(
-                    MessageRow.message_id,
-                    MessageRow.text,
-                    MessageRow.outgoing,
-                    UserRow.first_name,
-                    UserRow.last_name,
-                )
-                .outerjoin(UserRow, UserRow.id == MessageRow.sender_id)
-                .where(
-                    MessageRow.chat_id == key.chat_id,
-                    MessageRow.thread_id == key.thread_id,
-                    MessageRow.id > starts_after,
-                )
-                .order_by(MessageRow.id.desc())
-                .limit(limit)
+        async with self.db.read() as connection:
+            rows = await connection.execute(
+                _HISTORY, {"chat_id": key.chat_id, "thread_id": key.thread_id, "limit": limit}
             )
             lines = [
                 Line(
@@ -100,12 +133,12 @@ class SqlConversationStore:
         return lines
 
     async def start_fresh(self, key: ConversationKey) -> None:
-        async with self.db.write() as session:
-            newest = await session.scalar(
+        async with self.db.write() as connection:
+            newest = await connection.scalar(
                 select(func.max(MessageRow.id)).where(MessageRow.chat_id == key.chat_id)
             )
-            await session.execute(
-                insert_for(session, ConversationRow)
+            await connection.execute(
+                self.db.insert(ConversationRow)
                 .values(
                     chat_id=key.chat_id, thread_id=key.thread_id, history_starts_after=newest or 0
                 )
@@ -117,30 +150,34 @@ class SqlConversationStore:
 
     async def last_prompt(self, key: ConversationKey) -> Incoming | None:
         """The message the last turn answered; in private chats, simply the last message."""
-        async with self.db.read() as session:
-            chat_type = await session.scalar(select(ChatRow.type).where(ChatRow.id == key.chat_id))
+        async with self.db.read() as connection:
+            chat_type = await connection.scalar(
+                select(ChatRow.type).where(ChatRow.id == key.chat_id)
+            )
             if chat_type is None:
                 return None
-            query = select(MessageRow).where(
-                MessageRow.chat_id == key.chat_id,
-                MessageRow.thread_id == key.thread_id,
-                MessageRow.outgoing.is_(False),
+            query = (
+                select(MessageRow, UserRow.first_name, UserRow.last_name, UserRow.username)
+                .outerjoin(UserRow, UserRow.id == MessageRow.sender_id)
+                .where(
+                    MessageRow.chat_id == key.chat_id,
+                    MessageRow.thread_id == key.thread_id,
+                    MessageRow.outgoing.is_(False),
+                )
             )
             if chat_type != "private":
                 answered = select(TurnRow.trigger_message_id).where(
                     TurnRow.chat_id == key.chat_id, TurnRow.thread_id == key.thread_id
                 )
                 query = query.where(MessageRow.message_id.in_(answered))
-            row = await session.scalar(query.order_by(MessageRow.id.desc()).limit(1))
-            if row is None:
-                return None
-            user = await session.get(UserRow, row.sender_id) if row.sender_id else None
-        name = " ".join(p for p in (user.first_name, user.last_name) if p) if user else "someone"
+            row = (await connection.execute(query.order_by(MessageRow.id.desc()).limit(1))).first()
+        if row is None:
+            return None
         return Incoming(
             key=key,
             message_id=row.message_id,
-            chat_type=chat_type,  # type: ignore[arg-type]
-            speaker=Speaker(row.sender_id or 0, name, user.username if user else None),
+            chat_type=cast(ChatType, chat_type),
+            speaker=Speaker(row.sender_id or 0, _name(row.first_name, row.last_name), row.username),
             text=row.text,
             sent_at=row.sent_at,
             kind=row.kind,
@@ -149,34 +186,39 @@ class SqlConversationStore:
         )
 
     async def save_turn(self, turn: TurnRecord) -> None:
-        async with self.db.write() as session:
-            row = TurnRow(
-                chat_id=turn.key.chat_id,
-                thread_id=turn.key.thread_id,
-                trigger_message_id=turn.trigger_message_id,
-                model=turn.model,
-                tokens_in=turn.tokens_in,
-                tokens_out=turn.tokens_out,
-                latency_ms=turn.latency_ms,
-                outcome=turn.outcome.value,
-                error=turn.error,
+        async with self.db.write() as connection:
+            turn_id = await connection.scalar(
+                _NEW_TURN,
+                {
+                    "chat_id": turn.key.chat_id,
+                    "thread_id": turn.key.thread_id,
+                    "trigger_message_id": turn.trigger_message_id,
+                    "model": turn.model,
+                    "tokens_in": turn.tokens_in,
+                    "tokens_out": turn.tokens_out,
+                    "latency_ms": turn.latency_ms,
+                    "outcome": turn.outcome.value,
+                    "error": turn.error,
+                },
             )
-            session.add(row)
-            await session.flush()
+            if not turn.sent:
+                return
             now = datetime.now(UTC)
-            for sent in turn.sent:
-                await session.execute(
-                    insert_for(session, MessageRow)
-                    .values(
-                        chat_id=turn.key.chat_id,
-                        thread_id=turn.key.thread_id,
-                        message_id=sent.message_id,
-                        sender_id=None,
-                        outgoing=True,
-                        kind="text",
-                        text=sent.text,
-                        turn_id=row.id,
-                        sent_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
-                )
+            await connection.execute(
+                self._new_message,
+                [
+                    {
+                        "chat_id": turn.key.chat_id,
+                        "thread_id": turn.key.thread_id,
+                        "message_id": sent.message_id,
+                        "sender_id": None,
+                        "outgoing": True,
+                        "kind": "text",
+                        "text": sent.text,
+                        "reply_to_message_id": None,
+                        "sent_at": now,
+                        "turn_id": turn_id,
+                    }
+                    for sent in turn.sent
+                ],
+            )

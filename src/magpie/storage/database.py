@@ -4,6 +4,11 @@ SQLite runs in WAL mode with a busy timeout, and writes go through one asyncio l
 one writer; waiting in Python beats failing with "database is locked"). PostgreSQL needs neither.
 Transactions are short on purpose: a turn waits seconds for a model and must not hold a
 connection or a lock meanwhile.
+
+Repositories speak SQLAlchemy Core on a connection (no ORM session, no identity map): a turn is
+a handful of statements, and each ORM session or extra round trip costs more than the statement.
+Every connection goes back to the pool through `read()` or `write()`, which end its
+transaction, so the pool's own reset-on-return (one more ROLLBACK per checkout) is switched off.
 """
 
 from __future__ import annotations
@@ -14,16 +19,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 SQLITE_PRAGMAS = (
@@ -40,7 +42,7 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
     """An engine tuned for its database; an SQLite file's directory is created if missing."""
-    options: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    options: dict[str, Any] = {"pool_reset_on_return": None} if pooled else {"poolclass": NullPool}
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -54,37 +56,32 @@ def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
 
 
 class Database:
-    """Where repositories get their sessions: `read()` and `write()` transactions."""
+    """Where repositories get their connections: `read()` and `write()` transactions."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            yield session
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            yield connection
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[AsyncConnection]:
         """One transaction, committed on success and rolled back on error."""
         async with contextlib.AsyncExitStack() as stack:
             if self._write_lock is not None:
                 await stack.enter_async_context(self._write_lock)
-            session = await stack.enter_async_context(self._sessions())
-            await stack.enter_async_context(session.begin())
-            yield session
+            yield await stack.enter_async_context(self.engine.begin())
+
+    def insert(self, table: Table | type[object]) -> PgInsert | SqliteInsert:
+        """INSERT with this database's ON CONFLICT clauses."""
+        return (sqlite_insert if self.is_sqlite else pg_insert)(table)
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-
-def insert_for(session: AsyncSession, table: type[object]):  # type: ignore[no-untyped-def]
-    """INSERT with ON CONFLICT support for the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
-from magpie.storage.database import Database, insert_for
+from magpie.storage.database import Database
 from magpie.storage.tables import ChatRow, TopicRow, UserRow
 
 
@@ -53,7 +53,7 @@ class Directory:
         if fingerprint in self._written:
             self._written.move_to_end(fingerprint)
             return
-        async with self.db.write() as session:
+        async with self.db.write() as connection:
             for user in users:
                 values = {
                     "first_name": user.first_name,
@@ -62,8 +62,8 @@ class Directory:
                     "language_code": user.language_code,
                     "is_bot": user.is_bot,
                 }
-                await session.execute(
-                    insert_for(session, UserRow)
+                await connection.execute(
+                    self.db.insert(UserRow)
                     .values(id=user.id, **values)
                     .on_conflict_do_update(
                         index_elements=["id"], set_={**values, "updated_at": func.now()}
@@ -76,8 +76,8 @@ class Directory:
                     "username": chat.username,
                     "is_forum": chat.is_forum,
                 }
-                await session.execute(
-                    insert_for(session, ChatRow)
+                await connection.execute(
+                    self.db.insert(ChatRow)
                     .values(id=chat.id, **values)
                     .on_conflict_do_update(
                         index_elements=["id"], set_={**values, "updated_at": func.now()}
@@ -85,7 +85,7 @@ class Directory:
                 )
                 if topic is not None:
                     thread_id, name = topic
-                    statement = insert_for(session, TopicRow).values(
+                    statement = self.db.insert(TopicRow).values(
                         chat_id=chat.id, thread_id=thread_id, name=name
                     )
                     if name is not None:
@@ -96,7 +96,7 @@ class Directory:
                         statement = statement.on_conflict_do_nothing(
                             index_elements=["chat_id", "thread_id"]
                         )
-                    await session.execute(statement)
+                    await connection.execute(statement)
         self._written[fingerprint] = None
         if len(self._written) > self._capacity:
             self._written.popitem(last=False)

@@ -1,74 +1,122 @@
 """The durable inbox: an update is recorded before it is acknowledged, and handled once.
 
-The normal path costs one write per batch (record) and one per update (done). Attempts are
-counted at recovery: an update still pending when Magpie starts was being handled when the
-previous run died, so each start that finds it pending is one failed attempt. After
+The normal path costs one write per batch: `record` stores the batch and, in the same
+transaction, the "done" marks of updates handled since the last write. When no batch comes
+along, marks are written `flush_after` seconds after the first of them. A crash can lose those
+last marks; the updates are then handled again at the next start, which is harmless because
+handling is idempotent (a message that was answered is not answered again).
+
+Attempts are counted at recovery: an update still pending when Magpie starts was being handled
+when the previous run died, so each start that finds it pending is one failed attempt. After
 MAX_ATTEMPTS such starts it is marked failed instead of crashing Magpie again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+import structlog
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from magpie.storage.database import Database, insert_for
-from magpie.storage.tables import InboxRow
+from magpie.storage.database import Database
+from magpie.storage.tables import InboxRow, table
 
+log = structlog.get_logger(__name__)
 PENDING, DONE, FAILED = "pending", "done", "failed"
 MAX_ATTEMPTS = 3
+
+INBOX = table(InboxRow)
+_KNOWN = select(INBOX.c.update_id).where(INBOX.c.update_id.in_(bindparam("ids", expanding=True)))
+_MARK = (
+    INBOX.update()
+    .where(INBOX.c.update_id == bindparam("mark_update_id"))
+    .values(
+        status=bindparam("mark_status"),
+        error=bindparam("mark_error"),
+        handled_at=bindparam("mark_handled_at"),
+    )
+)
 
 
 class Inbox:
     """Dedupe by update_id; recover what a crash left pending."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, flush_after: float = 0.2) -> None:
         self.db = db
+        self.flush_after = flush_after
+        self._marks: list[dict[str, Any]] = []
+        self._timer: asyncio.Task[None] | None = None
+        self._new = db.insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"])
 
     async def record(self, updates: list[tuple[int, str]]) -> list[int]:
         """Store (update_id, raw JSON) pairs; returns the ids that were new, each once."""
         if not updates:
             return []
         unique = dict(updates)
-        async with self.db.write() as session:
-            known = set(
-                await session.scalars(
-                    select(InboxRow.update_id).where(InboxRow.update_id.in_(list(unique)))
-                )
-            )
-            fresh = [(uid, payload) for uid, payload in unique.items() if uid not in known]
-            for update_id, payload in fresh:
-                await session.execute(
-                    insert_for(session, InboxRow)
-                    .values(update_id=update_id, payload=payload, status=PENDING)
-                    .on_conflict_do_nothing(index_elements=["update_id"])
-                )
+        marks = self._take_marks()
+        try:
+            async with self.db.write() as connection:
+                known = set(await connection.scalars(_KNOWN, {"ids": list(unique)}))
+                fresh = [(uid, payload) for uid, payload in unique.items() if uid not in known]
+                if fresh:
+                    await connection.execute(
+                        self._new,
+                        [{"update_id": u, "payload": p, "status": PENDING} for u, p in fresh],
+                    )
+                await self._write_marks(connection, marks)
+        except BaseException:
+            self._marks[:0] = marks
+            raise
         return [uid for uid, _ in fresh]
 
     async def done(self, update_id: int, *, error: str | None = None) -> None:
-        async with self.db.write() as session:
-            await session.execute(
-                update(InboxRow)
-                .where(InboxRow.update_id == update_id)
-                .values(
-                    status=FAILED if error else DONE,
-                    error=error,
-                    handled_at=datetime.now(UTC),
-                )
-            )
+        """Mark an update handled (or failed); written with the next batch, or shortly."""
+        self._marks.append(
+            {
+                "mark_update_id": update_id,
+                "mark_status": FAILED if error else DONE,
+                "mark_error": error,
+                "mark_handled_at": datetime.now(UTC),
+            }
+        )
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._flush_soon())
+
+    async def flush(self) -> None:
+        """Write the marks not written yet; kept for the next try if the database refuses."""
+        marks = self._take_marks()
+        if not marks:
+            return
+        try:
+            async with self.db.write() as connection:
+                await self._write_marks(connection, marks)
+        except BaseException:
+            self._marks[:0] = marks
+            raise
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        await self.flush()
 
     async def recover(self, *, limit: int = 1000) -> list[tuple[int, str]]:
         """At start: count one more attempt for every pending update and return those to retry.
 
         Updates that have used up their attempts are marked failed ("out of attempts").
         """
-        async with self.db.write() as session:
-            await session.execute(
+        async with self.db.write() as connection:
+            await connection.execute(
                 update(InboxRow)
                 .where(InboxRow.status == PENDING)
                 .values(attempts=InboxRow.attempts + 1)
             )
-            await session.execute(
+            await connection.execute(
                 update(InboxRow)
                 .where(InboxRow.status == PENDING, InboxRow.attempts > MAX_ATTEMPTS)
                 .values(status=FAILED, error="out of attempts", handled_at=datetime.now(UTC))
@@ -77,11 +125,31 @@ class Inbox:
 
     async def pending(self, *, limit: int = 1000) -> list[tuple[int, str]]:
         """Updates recorded but not handled, oldest first."""
-        async with self.db.read() as session:
-            rows = await session.execute(
+        await self.flush()
+        async with self.db.read() as connection:
+            rows = await connection.execute(
                 select(InboxRow.update_id, InboxRow.payload)
                 .where(InboxRow.status == PENDING)
                 .order_by(InboxRow.update_id)
                 .limit(limit)
             )
             return [(row.update_id, row.payload) for row in rows]
+
+    def _take_marks(self) -> list[dict[str, Any]]:
+        marks, self._marks = self._marks, []
+        return marks
+
+    async def _write_marks(self, connection: AsyncConnection, marks: list[dict[str, Any]]) -> None:
+        if marks:
+            await connection.execute(_MARK, marks)
+
+    async def _flush_soon(self) -> None:
+        try:
+            await asyncio.sleep(self.flush_after)
+            self._timer = None
+            await self.flush()
+        except Exception:
+            log.warning("inbox.marks_not_written", exc_info=True, waiting=len(self._marks))
+        finally:
+            if self._timer is asyncio.current_task():
+                self._timer = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from magpie.storage.database import Database
 from magpie.storage.tables import NoteRow
@@ -14,19 +14,23 @@ class SqlNotes:
         self.db = db
 
     async def add(self, chat_id: int, *, author_id: int, author: str, text: str) -> Note:
-        async with self.db.write() as session:
-            row = NoteRow(chat_id=chat_id, author_id=author_id, author=author, text=text)
-            session.add(row)
-            await session.flush()
-            return Note(row.id, row.text, row.author)
+        async with self.db.write() as connection:
+            note_id = await connection.scalar(
+                insert(NoteRow)
+                .values(chat_id=chat_id, author_id=author_id, author=author, text=text)
+                .returning(NoteRow.id)
+            )
+        return Note(int(note_id or 0), text, author)
 
     async def find(self, chat_id: int, query: str, *, limit: int = 10) -> list[Note]:
         """Newest first; every word of the query must appear (case-insensitive)."""
-        statement = select(NoteRow).where(NoteRow.chat_id == chat_id)
+        statement = select(NoteRow.id, NoteRow.text, NoteRow.author).where(
+            NoteRow.chat_id == chat_id
+        )
         for word in query.lower().split()[:8]:
             statement = statement.where(NoteRow.text.ilike(f"%{_escape(word)}%", escape="\\"))
-        async with self.db.read() as session:
-            rows = await session.scalars(statement.order_by(NoteRow.id.desc()).limit(limit))
+        async with self.db.read() as connection:
+            rows = await connection.execute(statement.order_by(NoteRow.id.desc()).limit(limit))
             return [Note(row.id, row.text, row.author) for row in rows]
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from magpie.conversation.types import Preferences
-from magpie.storage.database import Database, insert_for
-from magpie.storage.tables import ChatSettingsRow
+from magpie.storage.database import Database
+from magpie.storage.tables import ChatSettingsRow, table
+
+SETTINGS = table(ChatSettingsRow)
+_GET = select(SETTINGS.c.model, SETTINGS.c.persona, SETTINGS.c.disabled_tools).where(
+    SETTINGS.c.chat_id == bindparam("chat_id")
+)
 
 
 class SqlPreferences:
@@ -17,8 +22,8 @@ class SqlPreferences:
         self.db = db
 
     async def get(self, chat_id: int) -> Preferences:
-        async with self.db.read() as session:
-            row = await session.get(ChatSettingsRow, chat_id)
+        async with self.db.read() as connection:
+            row = (await connection.execute(_GET, {"chat_id": chat_id})).first()
         if row is None:
             return Preferences()
         return Preferences(
@@ -28,9 +33,9 @@ class SqlPreferences:
         )
 
     async def _upsert(self, chat_id: int, values: dict[str, Any]) -> None:
-        async with self.db.write() as session:
-            await session.execute(
-                insert_for(session, ChatSettingsRow)
+        async with self.db.write() as connection:
+            await connection.execute(
+                self.db.insert(ChatSettingsRow)
                 .values(chat_id=chat_id, **values)
                 .on_conflict_do_update(
                     index_elements=["chat_id"], set_={**values, "updated_at": func.now()}
@@ -44,8 +49,8 @@ class SqlPreferences:
         await self._upsert(chat_id, {"persona": persona})
 
     async def set_tool(self, chat_id: int, tool: str, *, enabled: bool) -> None:
-        async with self.db.read() as session:
-            current = await session.scalar(
+        async with self.db.read() as connection:
+            current = await connection.scalar(
                 select(ChatSettingsRow.disabled_tools).where(ChatSettingsRow.chat_id == chat_id)
             )
         disabled = set(json.loads(current or "[]"))

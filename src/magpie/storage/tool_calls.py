@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from magpie.storage.database import Database
 from magpie.storage.tables import ToolCallRow
@@ -14,9 +14,9 @@ class SqlCallLog:
         self.db = db
 
     async def record(self, call: ToolCallRecord) -> None:
-        async with self.db.write() as session:
-            session.add(
-                ToolCallRow(
+        async with self.db.write() as connection:
+            await connection.execute(
+                insert(ToolCallRow).values(
                     chat_id=call.chat_id,
                     user_id=call.user_id,
                     tool=call.tool,
@@ -29,8 +29,8 @@ class SqlCallLog:
             )
 
     async def recent(self, chat_id: int, *, limit: int = 10) -> list[ToolCallRecord]:
-        async with self.db.read() as session:
-            rows = await session.scalars(
+        async with self.db.read() as connection:
+            rows = await connection.execute(
                 select(ToolCallRow)
                 .where(ToolCallRow.chat_id == chat_id)
                 .order_by(ToolCallRow.id.desc())

@@ -20,6 +20,7 @@ from typing import TypeVar
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -45,7 +46,7 @@ class Pacing:
     draft_interval: float = 1.0
     edit_interval: float = 3.0
     typing_interval: float = 4.5
-    thinking_after: float = 0.3
+    thinking_after: float = 0.3  # nothing shows before this: fast answers arrive whole
     max_retry_after: float = 60.0
 
 
@@ -83,28 +84,23 @@ class TelegramReply:
         self._streamed_text = ""
         self._typing: asyncio.Task[None] | None = None
         self._spoke = False  # the first words (or the final message) went out
+        self._early = ""  # words that came before thinking_after, shown then if still going
 
     # --- while thinking ---------------------------------------------------------------------
 
     async def thinking(self) -> None:
-        """After a short pause without words: 'Thinking…' (a draft) in private chats, typing
-        elsewhere. Fast answers skip it, so nothing flashes and no call is wasted."""
+        """Nothing for a short moment, then the words so far, or 'Thinking…' (a draft) in
+        private chats and typing elsewhere. Fast answers arrive whole: nothing flashes and no
+        call is wasted."""
+        self._next_preview = self.clock() + self.pacing.thinking_after
         self._typing = asyncio.create_task(self._show_thinking())
 
     async def _show_thinking(self) -> None:
         await asyncio.sleep(self.pacing.thinking_after)
         if self._spoke:
             return
-        if self.private:
-            await self._preview(
-                lambda: self.bot.send_message_draft(
-                    self.chat_id,
-                    self.draft_id,
-                    message_thread_id=self.thread_id,
-                    text="",
-                    can_stop=True,
-                )
-            )
+        if self.private:  # the words so far, or an empty draft (Telegram shows "Thinking…")
+            await self._draft(self._rendered(self._early) or Formatted(""))
             return
         with contextlib.suppress(Exception):
             while True:
@@ -123,12 +119,21 @@ class TelegramReply:
 
     async def progress(self, text: str) -> None:
         """Show the text so far, no faster than Telegram tolerates."""
-        if self._preview_broken or not text.strip() or self.clock() < self._next_preview:
+        if self._preview_broken or not text.strip():
             return
+        if self.clock() < self._next_preview:
+            self._early = text
+            return
+        shown = self._rendered(text)
+        if shown is not None:
+            await self._show(shown)
+
+    @staticmethod
+    def _rendered(text: str) -> Formatted | None:
         shown = render_markdown(clean_reply(text))
         if not shown.text.strip() or len(shown.text) > 4000:
-            return  # too long for one message: the final split takes over
-        await self._show(shown)
+            return None  # nothing to show, or too long for one message: the final split takes over
+        return shown
 
     async def status(self, text: str) -> None:
         """Say what is happening ("searching the web…") until words arrive."""
@@ -141,17 +146,7 @@ class TelegramReply:
         """The preview: the draft in private chats; in groups, one message sent then edited."""
         self._stop_typing()
         if self.private:
-            self._next_preview = self.clock() + self.pacing.draft_interval
-            await self._preview(
-                lambda: self.bot.send_message_draft(
-                    self.chat_id,
-                    self.draft_id,
-                    message_thread_id=self.thread_id,
-                    text=shown.text,
-                    entities=list(shown.entities),
-                    can_stop=True,
-                )
-            )
+            await self._draft(shown)
             return
         self._next_preview = self.clock() + self.pacing.edit_interval
         if self._streamed is None:
@@ -162,13 +157,26 @@ class TelegramReply:
             await self._preview(functools.partial(self._edit, self._streamed.message_id, shown))
             self._streamed_text = shown.text
 
+    async def _draft(self, shown: Formatted) -> None:
+        self._next_preview = self.clock() + self.pacing.draft_interval
+        await self._preview(
+            lambda: self.bot.send_message_draft(
+                self.chat_id,
+                self.draft_id,
+                message_thread_id=self.thread_id,
+                text=shown.text,
+                entities=list(shown.entities) or None,
+                can_stop=True,
+            )
+        )
+
     async def _preview(self, call: Callable[[], Awaitable[T]]) -> T | None:
         """A preview call: a 429 postpones the next one, any other failure stops previews."""
         try:
             return await call()
         except TelegramRetryAfter as error:
             self._next_preview = self.clock() + error.retry_after
-        except (TelegramBadRequest, TelegramNetworkError, TelegramServerError) as error:
+        except TelegramAPIError as error:  # any other refusal: previews stop, the answer goes on
             log.warning("reply.preview_failed", error=str(error))
             self._preview_broken = True
         return None
