@@ -1,10 +1,20 @@
-"""Magpie's overhead per turn against a bare aiogram echo bot, on the same sandbox (core issue).
+"""Magpie's overhead per turn against bare aiogram bots, on the same sandbox (core issue).
 
-N private messages from M simulated users go through sandbox → bot → an instant model. The
-baseline is a bare aiogram echo bot (Dispatcher + one handler) polling the same sandbox in the
-same run. Printed: updates/s and per-turn time (p50/p95) for both, and the ratio. Target:
-Magpie ≥ 0.5× the echo bot's throughput, on SQLite and on PostgreSQL. Also: resident memory
-after 10,000 turns across 1,000 chats.
+N private messages from M simulated users go through sandbox → bot → an instant model. Three
+contenders answer the same load, each in a fresh process, in rounds (these machines are noisy:
+each round's ratio compares runs minutes apart at most):
+
+- `echo`: a bare aiogram echo bot (Dispatcher + one handler) — the issue's baseline;
+- `agent`: the same bot, answering through the instant model in a bare pydantic-ai Agent — the
+  floor for any bot built on pydantic-ai (its run costs several times the echo bot's update);
+- `magpie`: Magpie as configured by default (durable inbox, history, tools offered to the
+  model, streaming, storage), its model catalog holding the instant model.
+
+Printed per database: updates/s and per-turn time (p50/p95) per contender and round, and the
+median ratios. Target: Magpie ≥ 0.5× the agent bot's throughput on SQLite and on PostgreSQL.
+Also: resident memory after 10,000 turns across 1,000 chats.
+
+`python -m bench.turn_throughput [--rounds 3] [--messages 2000] [--users 100] [--db ...]`
 """
 
 from __future__ import annotations
@@ -12,12 +22,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
+import statistics
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
@@ -34,9 +48,7 @@ from sqlalchemy import select
 from bench._procs import free_port, percentile, process
 from magpie.app import running, serve
 from magpie.config import load_settings
-from magpie.conversation.ports import Model
 from magpie.llm.catalog import ModelCatalog
-from magpie.llm.runner import ModelRunner
 from magpie.observability.logging import configure_logging
 from magpie.storage.database import Database
 from magpie.storage.tables import TurnRow
@@ -45,26 +57,30 @@ TOKEN = "7000000001:SANDBOX-bench"
 POSTGRES = os.environ.get(
     "MAGPIE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1/test"
 )
+CONTENDERS = ("echo", "agent", "magpie")
 
 
 async def _instant(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
     yield "Noted."
 
 
-class InstantModel(Provider):
-    """A model that answers at once, so what is measured is Magpie itself."""
+def instant_model() -> FunctionModel:
+    return FunctionModel(stream_function=_instant, model_name="instant")
+
+
+class InstantModels(Provider):
+    """Magpie's model catalog holds the instant model; everything else is as configured."""
 
     scope = Scope.APP
 
     @provide(override=True)
-    def model(self) -> Model:
-        instant = FunctionModel(stream_function=_instant, model_name="instant")
-        return ModelRunner(ModelCatalog.of({"instant": instant}))
+    def models(self) -> ModelCatalog:
+        return ModelCatalog.of({"instant": instant_model()})
 
 
 async def control(
     http: aiohttp.ClientSession, base: str, verb: str, path: str, body: object = None
-) -> object:
+) -> Any:
     async with http.request(verb, f"{base}/sandbox/api{path}", json=body) as response:
         data = await response.json()
         assert data["ok"], data
@@ -74,9 +90,9 @@ async def control(
 async def drive(base: str, *, messages: int, users: int) -> float:
     """Queue the load (each user sends its share at once), return seconds until all answered."""
     async with aiohttp.ClientSession() as http:
-        before = int((await control(http, base, "GET", "/stats")).get("sendMessage", 0))  # type: ignore[union-attr]
+        before = int((await control(http, base, "GET", "/stats")).get("sendMessage", 0))
         ids = [
-            (await control(http, base, "POST", "/users", {"first_name": f"U{i}"}))["id"]  # type: ignore[index]
+            (await control(http, base, "POST", "/users", {"first_name": f"U{i}"}))["id"]
             for i in range(users)
         ]
         started = time.perf_counter()
@@ -86,7 +102,7 @@ async def drive(base: str, *, messages: int, users: int) -> float:
             await control(http, base, "POST", "/send", body)
         while True:  # a light check every 20 ms, so the driver does not load the sandbox
             counts = await control(http, base, "GET", "/stats")
-            if int(counts.get("sendMessage", 0)) - before >= per_user * users:  # type: ignore[union-attr]
+            if int(counts.get("sendMessage", 0)) - before >= per_user * users:
                 return time.perf_counter() - started
             await asyncio.sleep(0.02)
 
@@ -122,12 +138,12 @@ async def echo(text: str) -> str:
 
 
 def agent_answer() -> Callable[[str], Awaitable[str]]:
-    """The instant model through a bare pydantic-ai Agent: the floor for any pydantic-ai bot."""
+    """The instant model through a bare pydantic-ai Agent."""
     agent: Agent[None, str] = Agent(output_type=str)
-    instant = FunctionModel(stream_function=_instant, model_name="instant")
+    model = instant_model()
 
     async def answer(text: str) -> str:
-        async with agent.run_stream(text, model=instant) as run:
+        async with agent.run_stream(text, model=model) as run:
             async for _ in run.stream_text(debounce_by=None):
                 pass
             return await run.get_output()
@@ -148,7 +164,7 @@ async def magpie(
             log_level="ERROR",
         )
         stop = asyncio.Event()
-        async with running(settings, extra=[InstantModel()]) as runtime:
+        async with running(settings, extra=[InstantModels()]) as runtime:
             serving = asyncio.create_task(serve(runtime, stop=stop))
             seconds = await drive(base, messages=messages, users=users)
             await runtime.pipeline.queues.join()
@@ -160,6 +176,57 @@ async def magpie(
             stop.set()
             await serving
     return seconds, latencies
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def contender(args: argparse.Namespace) -> dict[str, float]:
+    """One contender's run, in this (fresh) process."""
+    before = rss_mb()
+    if args.contender == "magpie":
+        seconds, durations = await magpie(
+            args.base, args.database, messages=args.messages, users=args.users
+        )
+    else:
+        answer = echo if args.contender == "echo" else agent_answer()
+        seconds, durations = await bare_bot(
+            args.base, answer, messages=args.messages, users=args.users
+        )
+    return {
+        "rate": args.messages / seconds,
+        "p50": percentile(durations, 0.5) * 1000,
+        "p95": percentile(durations, 0.95) * 1000,
+        "rss_before": before,
+        "rss_after": rss_mb(),
+    }
+
+
+async def in_child(name: str, base: str, database: str, messages: int, users: int) -> Any:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.turn_throughput",
+        "--contender",
+        name,
+        "--base",
+        base,
+        "--database",
+        database,
+        "--messages",
+        str(messages),
+        "--users",
+        str(users),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await child.communicate()
+    if child.returncode:
+        raise RuntimeError(f"{name} failed with exit code {child.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1])
 
 
 @contextlib.asynccontextmanager
@@ -177,77 +244,60 @@ async def postgres_database() -> AsyncIterator[str]:
         await connection.close()
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def report(name: str, messages: int, seconds: float, durations: list[float]) -> float:
-    rate = messages / seconds
-    p50, p95 = percentile(durations, 0.5) * 1000, percentile(durations, 0.95) * 1000
-    print(f"  {name:<14} {rate:8.0f} updates/s   per turn p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
-    return rate
+async def one_run(
+    http: aiohttp.ClientSession, base: str, name: str, backend: str, args: argparse.Namespace
+) -> Any:
+    await control(http, base, "POST", "/reset")
+    async with contextlib.AsyncExitStack() as stack:
+        database = "sqlite+aiosqlite:///DATA/magpie.db"
+        if name == "magpie" and backend == "postgres":
+            database = await stack.enter_async_context(postgres_database())
+        return await in_child(name, base, database, args.messages, args.users)
 
 
 async def measure(args: argparse.Namespace) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sandbox = [
-        "-m",
-        "magpie.cli",
-        "sandbox",
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-        "--flood",
-        "off",
-    ]
-    with process(sandbox, port=port):
+    sandbox = ["-m", "magpie.cli", "sandbox", "--port", str(port), "--token", TOKEN]
+    with process([*sandbox, "--flood", "off"], port=port):
         async with aiohttp.ClientSession() as http:
             for backend in args.db:
                 print(f"{args.messages} private messages from {args.users} users — {backend}")
-                await control(http, base, "POST", "/reset")
-                seconds, durations = await bare_bot(
-                    base, echo, messages=args.messages, users=args.users
-                )
-                echo_rate = report("aiogram echo", args.messages, seconds, durations)
-                await control(http, base, "POST", "/reset")
-                seconds, durations = await bare_bot(
-                    base, agent_answer(), messages=args.messages, users=args.users
-                )
-                agent_rate = report("echo + agent", args.messages, seconds, durations)
-                await control(http, base, "POST", "/reset")
-                async with contextlib.AsyncExitStack() as stack:
-                    url = (
-                        "sqlite+aiosqlite:///DATA/magpie.db"
-                        if backend == "sqlite"
-                        else await stack.enter_async_context(postgres_database())
+                print("  round  contender   updates/s   per turn p50 / p95 ms")
+                ratios: dict[str, list[float]] = {"agent": [], "echo": []}
+                for round_ in range(1, args.rounds + 1):
+                    rates: dict[str, float] = {}
+                    for name in CONTENDERS:
+                        result = await one_run(http, base, name, backend, args)
+                        rates[name] = result["rate"]
+                        print(
+                            f"  {round_:>5}  {name:<10} {result['rate']:10.0f}"
+                            f"   {result['p50']:8.1f} / {result['p95']:.1f}",
+                            flush=True,
+                        )
+                    ratios["agent"].append(rates["magpie"] / rates["agent"])
+                    ratios["echo"].append(rates["magpie"] / rates["echo"])
+                    ceiling = rates["agent"] / rates["echo"]
+                    print(
+                        f"         ratios: Magpie / agent {ratios['agent'][-1]:.2f}, "
+                        f"Magpie / echo {ratios['echo'][-1]:.2f} (agent / echo {ceiling:.2f})"
                     )
-                    seconds, durations = await magpie(
-                        base, url, messages=args.messages, users=args.users
-                    )
-                magpie_rate = report("Magpie", args.messages, seconds, durations)
                 print(
-                    f"  ratio          {magpie_rate / agent_rate:8.2f} × echo + agent "
-                    "(target >= 0.5)\n"
-                    f"                 {magpie_rate / echo_rate:8.2f} × aiogram echo "
-                    f"(a pydantic-ai bot's ceiling here: {agent_rate / echo_rate:.2f})\n"
+                    f"  median Magpie / agent bot: {statistics.median(ratios['agent']):.2f}"
+                    " (target >= 0.5)\n"
+                    f"  median Magpie / echo bot:  {statistics.median(ratios['echo']):.2f}\n",
+                    flush=True,
                 )
             if args.memory_turns:
                 await control(http, base, "POST", "/reset")
-                before = rss_mb()
-                await magpie(
-                    base,
-                    "sqlite+aiosqlite:///DATA/magpie.db",
-                    messages=args.memory_turns,
-                    users=args.memory_chats,
+                database = "sqlite+aiosqlite:///DATA/magpie.db"
+                result = await in_child(
+                    "magpie", base, database, args.memory_turns, args.memory_chats
                 )
                 print(
-                    f"Resident memory after {args.memory_turns} turns across {args.memory_chats} "
-                    f"chats: {rss_mb():.0f} MB (process was {before:.0f} MB before Magpie started)"
+                    f"Resident memory after {args.memory_turns} turns across "
+                    f"{args.memory_chats} chats: {result['rss_after']:.0f} MB "
+                    f"(the process held {result['rss_before']:.0f} MB before Magpie started)"
                 )
 
 
@@ -256,12 +306,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--db", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
     )
     parser.add_argument("--memory-turns", type=int, default=10_000)
     parser.add_argument("--memory-chats", type=int, default=1000)
-    asyncio.run(measure(parser.parse_args()))
+    parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.contender:
+        print(json.dumps(asyncio.run(contender(args))))
+    else:
+        asyncio.run(measure(args))
 
 
 if __name__ == "__main__":

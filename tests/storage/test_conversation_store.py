@@ -219,6 +219,24 @@ async def test_a_turn_is_stored_with_its_cost_and_its_replies(store: Conversatio
         assert store.turns == [turn]
 
 
+async def test_a_turn_stores_the_message_it_answered_in_the_same_write(
+    store: ConversationStore,
+) -> None:
+    asked = said(DM, 1, ANN, "what is my cat called?")
+
+    await store.save_turn(answered(DM, 1, Sent(2, "Tom.")), asked=asked)
+    await store.save_turn(answered(DM, 1, Sent(3, "Still Tom.")), asked=asked)  # a /retry
+
+    lines = await store.history(DM, limit=10)
+    assert [(line.message_id, line.from_assistant) for line in lines] == [
+        (1, False),
+        (2, True),
+        (3, True),
+    ]
+    assert await store.answered(DM, 1)
+    assert not await store.answered(DM, 2)
+
+
 async def test_a_failed_turn_is_stored_with_its_error(store: ConversationStore) -> None:
     await store.save_incoming(said(DM, 1, ANN, "hello"))
 

@@ -17,15 +17,14 @@ class MemoryConversationStore:
         self.turns: list[TurnRecord] = []
         self.fresh_from: dict[ConversationKey, int] = {}
 
-    async def save_incoming(self, message: Incoming) -> bool:
+    async def save_incoming(self, message: Incoming) -> None:
         known = {line.message_id for line in self.lines[message.key]}
         if message.message_id in known:
-            return False
+            return
         self.incoming[message.key].append(message)
         self.lines[message.key].append(
             Line(message.message_id, message.speaker.name, message.text, from_assistant=False)
         )
-        return True
 
     async def answered(self, key: ConversationKey, message_id: int) -> bool:
         return any(t.key == key and t.trigger_message_id == message_id for t in self.turns)
@@ -54,7 +53,9 @@ class MemoryConversationStore:
                 return message
         return None
 
-    async def save_turn(self, turn: TurnRecord) -> None:
+    async def save_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
+        if asked is not None:
+            await self.save_incoming(asked)
         self.turns.append(turn)
         for sent in turn.sent:
             self.lines[turn.key].append(Line(sent.message_id, "assistant", sent.text, True))

@@ -26,8 +26,8 @@ TextSink = Callable[[str], Awaitable[None]]
 class ConversationStore(Protocol):
     """Remembers messages and turns; each call is its own short transaction."""
 
-    async def save_incoming(self, message: Incoming) -> bool:
-        """Remember a message; False when it was already remembered (a repeated update)."""
+    async def save_incoming(self, message: Incoming) -> None:
+        """Remember a message (once, however often it is saved)."""
         ...
 
     async def answered(self, key: ConversationKey, message_id: int) -> bool:
@@ -42,7 +42,9 @@ class ConversationStore(Protocol):
 
     async def last_prompt(self, key: ConversationKey) -> Incoming | None: ...
 
-    async def save_turn(self, turn: TurnRecord) -> None: ...
+    async def save_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
+        """Remember a turn and its replies, and the message it answered, all at once."""
+        ...
 
 
 class Model(Protocol):

@@ -70,18 +70,24 @@ class Assistant:
         self.texts = texts
         self.clock = clock
 
-    async def on_message(self, message: Incoming, channel: ReplyChannel) -> TurnRecord | None:
-        """Remember the message; answer it when it is meant for the assistant, once."""
-        fresh = await self.store.save_incoming(message)
+    async def on_message(
+        self, message: Incoming, channel: ReplyChannel, *, redelivered: bool = False
+    ) -> TurnRecord | None:
+        """Remember the message; answer it, once, when it is meant for the assistant.
+
+        `redelivered`: the update is handled again after a restart, so it may have been
+        answered already (the answer was recorded, the update's "done" mark was not).
+        """
         trigger = why_answer(message, self.identity)
         if trigger is None:
+            await self.store.save_incoming(message)
             return None
-        if not fresh and await self.store.answered(message.key, message.message_id):
-            # handled again after a restart whose "done" mark was lost: it was answered already
+        if redelivered and await self.store.answered(message.key, message.message_id):
             log.info("turn.already_answered", message_id=message.message_id)
             return None
         log.info("turn.triggered", trigger=trigger.value)
         if not message.readable:
+            await self.store.save_incoming(message)
             kind = message.kind.replace("_", " ")
             empty = message.kind in ("text", "other")
             await channel.finish(
@@ -109,6 +115,15 @@ class Assistant:
         return self.running.stop(key)
 
     async def answer(self, message: Incoming, channel: ReplyChannel) -> TurnRecord:
+        """One turn. The message and the turn are stored together once the reply is out (one
+        write per turn); if the turn breaks, the message is still stored, alone."""
+        try:
+            return await self._answer(message, channel)
+        except Exception:
+            await self.store.save_incoming(message)
+            raise
+
+    async def _answer(self, message: Incoming, channel: ReplyChannel) -> TurnRecord:
         started = self.clock()
         lines = await self.store.history(message.key, limit=HISTORY_LINES)
         preferences = await self.preferences.get(message.key.chat_id)
@@ -175,7 +190,7 @@ class Assistant:
             sent=tuple(Sent(message_id, text) for message_id, text in sent),
             error=error,
         )
-        await self.store.save_turn(record)
+        await self.store.save_turn(record, asked=message)
         log.info(
             "turn.finished",
             outcome=outcome.value,

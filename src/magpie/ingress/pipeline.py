@@ -69,24 +69,30 @@ class UpdatePipeline:
                 await self.inbox.done(update_id, error="unreadable payload")
                 continue
             log.info("update.recovered", update_id=update_id)
-            self._schedule(update)
+            self._schedule(update, redelivered=True)
         return len(pending)
 
-    def _schedule(self, update: Update) -> None:
+    def _schedule(self, update: Update, *, redelivered: bool = False) -> None:
         """Queue an update for handling; never fails, since it is already recorded."""
         try:
             chat, urgent = chat_of(update), is_urgent(update, self.username)
         except Exception:
             log.exception("update.unroutable", update_id=update.update_id)
             chat, urgent = None, False
-        self.queues.submit(chat, lambda: self.handle(update), urgent=urgent)
+        self.queues.submit(
+            chat, lambda: self.handle(update, redelivered=redelivered), urgent=urgent
+        )
 
-    async def handle(self, update: Update) -> None:
-        """Dispatch one update through aiogram; failures are logged and marked."""
+    async def handle(self, update: Update, *, redelivered: bool = False) -> None:
+        """Dispatch one update through aiogram; failures are logged and marked.
+
+        Handlers get `redelivered=True` for an update recovered after a restart, which may have
+        been handled (but not marked done) before.
+        """
         kind = update_kind(update)
         with structlog.contextvars.bound_contextvars(update_id=update.update_id, kind=kind):
             try:
-                await self.dispatcher.feed_update(self.bot, update)
+                await self.dispatcher.feed_update(self.bot, update, redelivered=redelivered)
             except Exception as error:  # the errors router already answered the user
                 log.exception("update.failed")
                 await self.inbox.done(update.update_id, error=f"{type(error).__name__}: {error}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from pydantic_ai import Agent
+from pydantic_ai import Agent, Tool
 from pydantic_ai.exceptions import UsageLimitExceeded
 from pydantic_ai.messages import (
     ModelMessage,
@@ -65,10 +65,19 @@ class ModelRunner:
         self.toolbox = toolbox
         self.limits = limits or TurnLimits()
         self._agent: Agent[ToolDeps | None, str] = Agent(output_type=str, deps_type=ToolDeps | None)
+        self._toolsets: dict[tuple[str, ...], FunctionToolset[ToolDeps]] = {}
 
     @property
     def name(self) -> str:
         return self.catalog.default
+
+    def _toolset(self, tools: list[Tool[ToolDeps]]) -> FunctionToolset[ToolDeps]:
+        """One toolset per combination of enabled tools, shared by the turns that use it."""
+        key = tuple(tool.name for tool in tools)
+        toolset = self._toolsets.get(key)
+        if toolset is None:
+            toolset = self._toolsets[key] = FunctionToolset(tools)
+        return toolset
 
     async def complete(
         self,
@@ -86,7 +95,7 @@ class ModelRunner:
             tools, deps = self.toolbox.for_turn(
                 caller, disabled=preferences.disabled_tools, status=on_status
             )
-            toolsets.append(FunctionToolset(tools))  # type: ignore[arg-type]
+            toolsets.append(self._toolset(tools))  # type: ignore[arg-type]
         limits = UsageLimits(
             request_limit=self.limits.max_tool_steps + 2,
             tool_calls_limit=self.limits.max_tool_steps,

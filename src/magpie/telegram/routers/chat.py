@@ -30,6 +30,7 @@ async def on_message(
     metrics: FromDishka[Metrics],
     admins: FromDishka[ChatAdmins],
     settings: FromDishka[Settings],
+    redelivered: bool = False,
 ) -> None:
     if any(getattr(message, key, None) for key in SERVICE_ONLY):
         return
@@ -40,7 +41,8 @@ async def on_message(
         is_bot_admin=user_id in settings.bot_admins,
         is_chat_admin=await admins.is_admin(message.chat.id, user_id),
     )
-    record = await assistant.on_message(incoming, reply_channel(bot, message, pacing))
+    channel = reply_channel(bot, message, pacing)
+    record = await assistant.on_message(incoming, channel, redelivered=redelivered)
     if record is not None:
         metrics.observe_turn(record, chat_type=message.chat.type)
 
