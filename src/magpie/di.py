@@ -98,7 +98,7 @@ class AppProvider(Provider):
         calls: SqlCallLog,
     ) -> AsyncIterator[ToolBox]:
         box = ToolBox(
-            builtin_tools(),
+            builtin_tools(can_search=settings.searxng_url is not None),
             http=http,
             notes=notes,
             settings=tool_settings,

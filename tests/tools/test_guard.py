@@ -130,3 +130,11 @@ def test_builtin_tools_have_schemas_from_their_signatures() -> None:
     assert schemas["current_time"]["properties"]["timezone"] == {"default": "UTC", "type": "string"}
     assert schemas["read_page"]["required"] == ["url"]
     assert all("deps" not in (p.get("properties") or {}) for p in schemas.values())
+
+
+def test_web_search_is_offered_only_with_a_search_service() -> None:
+    """Without SEARXNG_URL the tool could only say "not configured": the model never sees it."""
+    assert "web_search" in {s.name for s in builtin_tools(can_search=True)}
+    offered = {s.name for s in builtin_tools(can_search=False)}
+    assert "web_search" not in offered
+    assert {"current_time", "calculate", "weather", "read_page"} <= offered

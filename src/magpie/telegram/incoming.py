@@ -125,3 +125,9 @@ def to_incoming(message: Message, me: Identity) -> Incoming:
         chat_title=message.chat.title,
         readable=readable,
     )
+
+
+def looks_like_command(message: Message) -> bool:
+    """A cheap first look before aiogram's Command filters: text (or a caption) opening with /."""
+    text = message.text or message.caption or ""
+    return text.startswith("/")

@@ -11,8 +11,10 @@ from magpie.tools.builtin.weather import weather
 from magpie.tools.spec import ToolSpec, tool
 
 
-def builtin_tools() -> list[ToolSpec]:
-    return [
+def builtin_tools(*, can_search: bool = True) -> list[ToolSpec]:
+    """Every built-in tool this bot can offer: web search only with a search service to ask
+    (a tool that can only answer "not configured" would cost the model a step, for nothing)."""
+    tools = [
         tool(current_time, status="checking the time…"),
         tool(calculate, status="calculating…"),
         tool(weather, status="checking the weather…"),
@@ -21,3 +23,4 @@ def builtin_tools() -> list[ToolSpec]:
         tool(save_note, side_effects=True, status="saving a note…"),
         tool(find_notes, status="looking through notes…"),
     ]
+    return [spec for spec in tools if can_search or spec.name != "web_search"]

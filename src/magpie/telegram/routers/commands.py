@@ -10,7 +10,7 @@ from dishka.integrations.aiogram import FromDishka
 from magpie.conversation.turn import Assistant
 from magpie.conversation.types import Identity
 from magpie.observability.metrics import Metrics
-from magpie.telegram.incoming import conversation_key
+from magpie.telegram.incoming import conversation_key, looks_like_command
 from magpie.telegram.streaming import Pacing, TelegramReply
 from magpie.texts import Texts
 
@@ -65,6 +65,7 @@ async def retry(
 def router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     commands = Router(name=__name__)
+    commands.message.filter(looks_like_command)  # ordinary messages skip every command filter
     commands.message.register(start, CommandStart())
     commands.message.register(help_, Command("help"))
     commands.message.register(new, Command("new"))

@@ -13,6 +13,7 @@ from magpie.llm.catalog import ModelCatalog
 from magpie.storage.tool_calls import SqlCallLog
 from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.confirmations import Answer, PendingConfirmations, parse
+from magpie.telegram.incoming import looks_like_command
 from magpie.texts import Texts
 from magpie.tools.toolbox import ToolBox
 
@@ -185,6 +186,7 @@ async def answer_confirmation(
 
 def router() -> Router:
     choices = Router(name=__name__)
+    choices.message.filter(looks_like_command)
     choices.message.register(tools_command, Command("tools"))
     choices.message.register(model_command, Command("model"))
     choices.message.register(persona_command, Command("persona"))
