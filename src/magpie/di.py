@@ -149,6 +149,10 @@ class AppProvider(Provider):
         return Pacing()
 
     @provide
+    def preferences(self, database: Database) -> PreferencesStore:
+        return SqlPreferences(database)  # app-wide: it remembers each chat's choices briefly
+
+    @provide
     def directory(self, database: Database) -> Directory:
         return Directory(database)  # app-wide: it remembers what it already wrote
 
@@ -163,7 +167,6 @@ class AppProvider(Provider):
     pending = provide(PendingConfirmations)
     notes = provide(SqlNotes)
     calls = provide(SqlCallLog)
-    preferences = provide(SqlPreferences, provides=PreferencesStore)
 
 
 class UpdateProvider(Provider):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -18,19 +21,46 @@ _GET = select(SETTINGS.c.model, SETTINGS.c.persona, SETTINGS.c.disabled_tools).w
 
 
 class SqlPreferences:
-    def __init__(self, db: Database) -> None:
+    """Read on every turn and changed rarely, so remembered for `ttl` seconds: a change made
+    through this store is seen at once, one made elsewhere (another process) within `ttl`."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ttl: float = 10.0,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._known: OrderedDict[int, tuple[float, Preferences]] = OrderedDict()
+        self._changes: dict[int, int] = {}  # per chat, so a read that raced a change is dropped
 
     async def get(self, chat_id: int) -> Preferences:
+        known = self._known.get(chat_id)
+        if known is not None and known[0] > self.clock():
+            return known[1]
+        changes = self._changes.get(chat_id, 0)
         async with self.db.read() as connection:
             row = (await connection.execute(_GET, {"chat_id": chat_id})).first()
-        if row is None:
-            return Preferences()
-        return Preferences(
-            model=row.model,
-            persona=row.persona,
-            disabled_tools=frozenset(json.loads(row.disabled_tools or "[]")),
+        preferences = (
+            Preferences()
+            if row is None
+            else Preferences(
+                model=row.model,
+                persona=row.persona,
+                disabled_tools=frozenset(json.loads(row.disabled_tools or "[]")),
+            )
         )
+        if self._changes.get(chat_id, 0) == changes:
+            self._known[chat_id] = (self.clock() + self.ttl, preferences)
+            self._known.move_to_end(chat_id)
+            if len(self._known) > self.size:
+                self._known.popitem(last=False)
+        return preferences
 
     async def _upsert(self, chat_id: int, values: dict[str, Any]) -> None:
         async with self.db.write() as connection:
@@ -41,6 +71,8 @@ class SqlPreferences:
                     index_elements=["chat_id"], set_={**values, "updated_at": func.now()}
                 )
             )
+        self._changes[chat_id] = self._changes.get(chat_id, 0) + 1
+        self._known.pop(chat_id, None)
 
     async def set_model(self, chat_id: int, model: str | None) -> None:
         await self._upsert(chat_id, {"model": model})
