@@ -15,6 +15,7 @@ median ratios. Target: Magpie ≥ 0.5× the agent bot's throughput on SQLite and
 Also: resident memory after 10,000 turns across 1,000 chats.
 
 `python -m bench.turn_throughput [--rounds 3] [--messages 2000] [--users 100] [--db ...]`
+(`--rounds 0` measures only memory, `--memory-turns 0` skips it).
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ async def measure(args: argparse.Namespace) -> None:
     sandbox = ["-m", "magpie.cli", "sandbox", "--port", str(port), "--token", TOKEN]
     with process([*sandbox, "--flood", "off"], port=port):
         async with aiohttp.ClientSession() as http:
-            for backend in args.db:
+            for backend in args.db if args.rounds else []:
                 print(f"{args.messages} private messages from {args.users} users — {backend}")
                 print("  round  contender   updates/s   per turn p50 / p95 ms")
                 ratios: dict[str, list[float]] = {"agent": [], "echo": []}

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     llm_model: str = "offline"
+    offline_words_per_second: float = Field(default=40.0, ge=0)  # 0: the whole answer at once
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     anthropic_api_key: SecretStr | None = None

@@ -121,6 +121,7 @@ def magpie_settings(
         "data_dir": tmp_path,
         "database_url": database_url,
         "llm_model": "offline",
+        "offline_words_per_second": 0,  # at once: tests wait for states, not for a pace
         "log_format": "console",
     }
     return load_settings(env_file=None, **(values | overrides))

@@ -23,8 +23,9 @@ async def page(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[
     async with Sandbox(flood=FloodPolicy(enabled=False), anti_spin=False) as sandbox:
         account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
         demo_scene(sandbox, account)
+        overrides = getattr(request, "param", {})  # e.g. the demo's own writing pace
         settings = magpie_settings(
-            sandbox, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'magpie.db'}"
+            sandbox, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'magpie.db'}", **overrides
         )
         async with start(sandbox, account, settings), async_playwright() as playwright:
             browser = await playwright.chromium.launch(
@@ -58,6 +59,17 @@ async def test_magpie_answers_in_the_private_chat_and_runs_a_tool(page: Page) ->
     await expect(page.get_by_test_id("message").last.locator("b, strong").first).to_have_text(
         "Magpie"
     )
+
+
+@pytest.mark.parametrize("page", [{"offline_words_per_second": 40}], indirect=True)
+async def test_at_the_demos_pace_the_answer_is_seen_being_written(page: Page) -> None:
+    """`make demo` writes at ~40 words a second, so the draft grows before the message lands."""
+    await say(page, "Hello there")
+    draft = page.get_by_test_id("draft")
+    await expect(draft.get_by_test_id("draft-text")).to_contain_text("Magpie", timeout=15_000)
+    await expect(draft.get_by_test_id("stop-button")).to_be_visible()
+    await expect(draft).to_have_count(0, timeout=15_000)
+    await expect(page.get_by_test_id("message").last).to_contain_text("You wrote: Hello there")
 
 
 async def test_in_the_group_magpie_answers_only_when_mentioned(page: Page) -> None:

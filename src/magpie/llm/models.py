@@ -64,7 +64,8 @@ async def _nothing_to_close() -> None:
 def build_model(spec: ModelSpec, settings: Settings) -> BuiltModel:
     """The pydantic-ai model for a spec; fails fast with one line when a key is missing."""
     if spec.provider == "offline":
-        return BuiltModel(offline_model(), _nothing_to_close)
+        model = offline_model(words_per_second=settings.offline_words_per_second)
+        return BuiltModel(model, _nothing_to_close)
     if spec.provider in ("openai", "ollama"):
         from openai import AsyncOpenAI
         from pydantic_ai.models.openai import OpenAIChatModel

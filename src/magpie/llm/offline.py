@@ -1,13 +1,15 @@
 """The offline model: no key, no network, deterministic and honest about what it is.
 
 It still exercises the whole pipeline: it reads the conversation history, streams its answer
-in pieces, uses Markdown, and runs tools for plain requests ("what time is it in Tokyo?",
+in pieces at about the pace of a real model (OFFLINE_WORDS_PER_SECOND; 0 for at once), uses
+Markdown, and runs tools for plain requests ("what time is it in Tokyo?",
 "calculate 17*23", "remember that …", "what are my notes?", "weather in Lviv"), so drafts,
 edits, formatting and the tool path are all visible with no LLM configured.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -20,7 +22,13 @@ from pydantic_ai.messages import (
     ToolReturnPart,
     UserPromptPart,
 )
-from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
+from pydantic_ai.models.function import (
+    AgentInfo,
+    DeltaToolCall,
+    DeltaToolCalls,
+    FunctionModel,
+    StreamFunctionDef,
+)
 
 OFFLINE_NAME = "offline"
 HOW_TO = (
@@ -127,27 +135,33 @@ def offline_reply(messages: list[ModelMessage]) -> str:
     return "\n".join(lines)
 
 
-async def _stream(
-    messages: list[ModelMessage], info: AgentInfo
-) -> AsyncIterator[str | DeltaToolCalls]:
-    if not _tool_results(messages):
-        available = {tool.name for tool in info.function_tools}
-        call = wanted_tool(_speaker_stripped(_last_user_text(messages)), available)
-        if call is not None:
-            name, arguments = call
-            yield {0: DeltaToolCall(name=name, json_args=json.dumps(arguments))}
-            return
-    text = offline_reply(messages)
-    words = text.split(" ")
-    step = max(1, len(words) // 8)
-    for start in range(0, len(words), step):
-        chunk = " ".join(words[start : start + step])
-        yield chunk if start + step >= len(words) else chunk + " "
+def _streaming(words_per_second: float) -> StreamFunctionDef:
+    async def stream(
+        messages: list[ModelMessage], info: AgentInfo
+    ) -> AsyncIterator[str | DeltaToolCalls]:
+        if not _tool_results(messages):
+            available = {tool.name for tool in info.function_tools}
+            call = wanted_tool(_speaker_stripped(_last_user_text(messages)), available)
+            if call is not None:
+                name, arguments = call
+                yield {0: DeltaToolCall(name=name, json_args=json.dumps(arguments))}
+                return
+        words = offline_reply(messages).split(" ")
+        step = max(1, len(words) // 8)
+        for start in range(0, len(words), step):
+            if start and words_per_second > 0:
+                await asyncio.sleep(step / words_per_second)  # as fast as a model writes
+            chunk = " ".join(words[start : start + step])
+            yield chunk if start + step >= len(words) else chunk + " "
+
+    return stream
 
 
 def _reply(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     return ModelResponse(parts=[TextPart(offline_reply(messages))], model_name=OFFLINE_NAME)
 
 
-def offline_model() -> FunctionModel:
-    return FunctionModel(_reply, stream_function=_stream, model_name=OFFLINE_NAME)
+def offline_model(*, words_per_second: float = 0.0) -> FunctionModel:
+    return FunctionModel(
+        _reply, stream_function=_streaming(words_per_second), model_name=OFFLINE_NAME
+    )
