@@ -162,8 +162,13 @@ class AppProvider(Provider):
         yield inbox
         await inbox.close()  # the last "done" marks
 
+    @provide
+    async def store(self, database: Database) -> AsyncIterator[ConversationStore]:
+        store = SqlConversationStore(database)
+        yield store
+        await store.close()  # writes still queued for the group commit
+
     running = provide(RunningTurns)
-    store = provide(SqlConversationStore, provides=ConversationStore)
     pending = provide(PendingConfirmations)
     notes = provide(SqlNotes)
     calls = provide(SqlCallLog)

@@ -125,3 +125,24 @@ async def test_callers_are_not_left_waiting_when_the_writer_is_cancelled() -> No
 
     results = await asyncio.gather(*waiting, return_exceptions=True)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
+
+
+async def test_closing_waits_for_the_writes_already_queued() -> None:
+    written: list[int] = []
+    release = asyncio.Event()
+
+    async def write(items: list[int]) -> None:
+        await release.wait()
+        written.extend(items)
+
+    commit = GroupCommit(write)
+    callers = [asyncio.create_task(commit.submit(n)) for n in range(3)]
+    await asyncio.sleep(0)  # they are queued
+    closing = asyncio.create_task(commit.close())
+    await asyncio.sleep(0)
+    assert not closing.done()
+    release.set()
+    await closing
+
+    assert sorted(written) == [0, 1, 2]  # written before close returned
+    await asyncio.gather(*callers)  # and every caller was told so

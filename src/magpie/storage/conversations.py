@@ -146,6 +146,9 @@ class SqlConversationStore:
         self._new_replies = self._new_messages.values(turn_id=_NEWEST_TURN)
         self._writes = GroupCommit(self._write)
 
+    async def close(self) -> None:
+        await self._writes.close()
+
     async def save_incoming(self, message: Incoming) -> None:
         await self._writes.submit(_Write(asked=message))
 

@@ -36,6 +36,11 @@ class GroupCommit(Generic[T]):
             self._writer = asyncio.create_task(self._drain())
         await done
 
+    async def close(self) -> None:
+        """Let the writes already queued finish (at shutdown, before the database closes)."""
+        while self._writer is not None:
+            await asyncio.wait({self._writer})
+
     async def _drain(self) -> None:
         batch: list[tuple[T, asyncio.Future[None]]] = []
         try:
