@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 WINDOW = 60  # characters of the instructions that may not appear verbatim in a reply
+
+
+@functools.lru_cache(maxsize=64)  # the instructions: the same few personas, every call
+def _squashed_instructions(text: str) -> str:
+    return _squash(text)
 
 
 def _squash(text: str) -> str:
@@ -13,7 +19,7 @@ def _squash(text: str) -> str:
 
 def reveals_instructions(reply: str, instructions: str) -> bool:
     """True when the reply quotes a long stretch of the system prompt (a prompt leak)."""
-    secret, said = _squash(instructions), _squash(reply)
+    secret, said = _squashed_instructions(instructions), _squash(reply)
     if len(secret) < WINDOW:
         return bool(secret) and secret in said
     return any(

@@ -136,11 +136,14 @@ class Assistant:
         )
         await channel.thinking()
         latest = ""
+        leaked = False
 
         async def on_text(text: str) -> None:
-            nonlocal latest
+            nonlocal latest, leaked
             latest = text
-            await channel.progress(text)
+            leaked = leaked or reveals_instructions(text, prompt.system)
+            if not leaked:  # a leak must not flash by in a preview either
+                await channel.progress(text)
 
         generation = asyncio.ensure_future(
             self.model.complete(
@@ -159,9 +162,6 @@ class Assistant:
             said = clean_reply(completion.text)
             outcome = Outcome.ANSWERED if said.strip() else Outcome.EMPTY
             final = said if said.strip() else self.texts.model_empty
-            if reveals_instructions(final, prompt.system):
-                log.warning("turn.instructions_withheld")
-                final = self.texts.instructions_withheld
         except asyncio.CancelledError:
             if not generation.cancelled():
                 generation.cancel()
@@ -178,6 +178,9 @@ class Assistant:
             log.exception("turn.model_crashed")
             outcome, error = Outcome.FAILED, f"{type(crash).__name__}: {crash}"
             final = self.texts.model_failed.format(reason="unexpected error")
+        if leaked or reveals_instructions(final, prompt.system):  # answered or stopped midway
+            log.warning("turn.instructions_withheld", outcome=outcome.value)
+            final = self.texts.instructions_withheld
         sent = await channel.finish(final)
         record = TurnRecord(
             key=message.key,
