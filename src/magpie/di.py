@@ -35,6 +35,7 @@ from magpie.texts import ENGLISH, Texts
 from magpie.tools.catalog import builtin_tools
 from magpie.tools.deps import ToolSettings
 from magpie.tools.mcp import connect_mcp_servers
+from magpie.tools.net import tools_client
 from magpie.tools.toolbox import ToolBox
 
 
@@ -68,14 +69,9 @@ class AppProvider(Provider):
         await catalog.close()
 
     @provide
-    async def http(self, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-        """For tools that call web services (never for Telegram or the model vendors)."""
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(15.0, connect=5.0),
-            follow_redirects=False,  # page reading follows redirects itself, re-checking each
-            trust_env=False,  # no proxies from the environment between the SSRF check and the site
-            headers={"User-Agent": "Magpie (Telegram assistant)"},
-        ) as client:
+    async def http(self) -> AsyncIterator[httpx.AsyncClient]:
+        """For tools that call web services: no cookies, no proxies (see tools/net.py)."""
+        async with tools_client() as client:
             yield client
 
     @provide

@@ -301,7 +301,24 @@ class PageServer(LocalSite):
             web.get("/redirect-absolute", self._redirect(lambda: self.url("/article"))),
             web.get("/redirect-to-loopback", self._redirect(lambda: self.secret_url)),
             web.get("/redirect-loop", self._redirect(lambda: "/redirect-loop")),
+            web.get("/sign-in", self._sign_in),
+            web.get("/account", self._account),
         ]
+
+    async def _sign_in(self, request: web.Request) -> web.StreamResponse:
+        """A site that hands whoever reads it a session cookie."""
+        self.record(request)
+        response = web.Response(body=_article("Welcome", ["You are signed in."]))
+        response.headers["Content-Type"] = "text/html"
+        response.set_cookie("session", "olenas-session")
+        return response
+
+    async def _account(self, request: web.Request) -> web.StreamResponse:
+        """Shows the account of whoever's session cookie comes with the request."""
+        self.record(request)
+        who = request.cookies.get("session", "nobody")
+        body = _article("Your account", [f"Signed in as {who}. Balance: 1,000 EUR."])
+        return web.Response(body=body, headers={"Content-Type": "text/html"})
 
     def _page(self, path: str) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:

@@ -9,15 +9,16 @@ import pytest
 
 from magpie.tools.builtin.pages import BLOCKED, read_page
 from magpie.tools.deps import ToolDeps, ToolSettings
+from magpie.tools.net import tools_client
 from tests.fakes.web_services import PageServer
-from tests.tools.tool_deps import StatusLog, make_deps
+from tests.tools.tool_deps import StatusLog, in_chat, make_deps
 
 ONLY_THE_PAGE_SERVER = ("127.0.0.2/32",)
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False) as client:
+    async with tools_client() as client:  # the client Magpie's tools share
         yield client
 
 
@@ -53,6 +54,21 @@ async def test_article_becomes_markdown(http: httpx.AsyncClient, pages: PageServ
     assert "[recognise itself in a mirror](https://science.example/mirror)" in text
     assert "domed nests of sticks" in text
     assert "<p>" not in text and "[cut" not in text
+
+
+async def test_a_site_session_of_one_person_is_not_used_for_another(
+    http: httpx.AsyncClient, pages: PageServer
+) -> None:
+    """The tools' client is shared by everyone; a cookie one read receives must not come back
+    on the next read, which may be another person's."""
+    olena = deps_for(http)
+    assert "You are signed in" in await read_page(olena, pages.url("/sign-in"))
+
+    taras = in_chat(olena, -2002)
+    account = await read_page(taras, pages.url("/account"))
+
+    assert "Signed in as nobody" in account
+    assert "olenas-session" not in account
 
 
 async def test_long_text_is_cut_with_a_note(http: httpx.AsyncClient, pages: PageServer) -> None:

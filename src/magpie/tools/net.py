@@ -7,6 +7,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -16,6 +17,23 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_REDIRECTS = 5
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def tools_client() -> httpx.AsyncClient:
+    """The HTTP client tools share (never used for Telegram or the model vendors).
+
+    Shared by every person's tool calls, so it must carry nothing from one call to the next: it
+    keeps no cookies (a site's session for one person must not be sent on another's behalf),
+    ignores environment proxies (they would sit between the SSRF check and the site) and never
+    follows redirects on its own (page reading follows them itself, re-checking each address).
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(15.0, connect=5.0),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        headers={"User-Agent": "Magpie (Telegram assistant)"},
+    )
 
 
 class FetchError(Exception):
