@@ -65,7 +65,9 @@ _HISTORY = (
     .limit(bindparam("limit"))
 )
 _NEW_TURNS = TURNS.insert()
-_NEWEST_TURN = (  # the turn a reply belongs to: written just before it, in the same transaction
+# The turn a reply belongs to: written just before it, in the same transaction (per-chat order
+# keeps two turns of one conversation out of one batch).
+_NEWEST_TURN = (
     select(TURNS.c.id)
     .where(
         TURNS.c.chat_id == bindparam("turn_chat_id"),
@@ -136,7 +138,7 @@ def _incoming_row(message: Incoming) -> dict[str, object]:
 
 
 class SqlConversationStore:
-    """Each method is one short transaction."""
+    """Each call is one short transaction; messages and turns share theirs with other chats'."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
