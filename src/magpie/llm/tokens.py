@@ -15,15 +15,15 @@ def _encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding(ENCODING)
 
 
-@functools.lru_cache(maxsize=4096)  # at most ~16 MB of remembered text
-def _cached(text: str) -> int:
+def _count(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
+
+
+_count_remembered = functools.lru_cache(maxsize=4096)(_count)  # at most ~16 MB of text
 
 
 def count_tokens(text: str) -> int:
     """Tokens in `text` as OpenAI's cl100k counts them; a close estimate for other vendors."""
     if not text:
         return 0
-    if len(text) <= CACHED_UP_TO:
-        return _cached(text)
-    return len(_encoding().encode(text, disallowed_special=()))
+    return _count_remembered(text) if len(text) <= CACHED_UP_TO else _count(text)

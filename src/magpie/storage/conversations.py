@@ -92,17 +92,46 @@ def _name(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part) or "someone"
 
 
-def _reply_row(turn: TurnRecord, sent: Sent, now: datetime) -> dict[str, object]:
+def _message_row(
+    key: ConversationKey,
+    message_id: int,
+    *,
+    text: str,
+    sent_at: datetime,
+    outgoing: bool,
+    sender_id: int | None = None,
+    kind: str = "text",
+    reply_to_message_id: int | None = None,
+) -> dict[str, object]:
     return {
-        "chat_id": turn.key.chat_id,
-        "thread_id": turn.key.thread_id,
-        "message_id": sent.message_id,
-        "sender_id": None,
-        "outgoing": True,
-        "kind": "text",
-        "text": sent.text,
-        "reply_to_message_id": None,
-        "sent_at": now,
+        "chat_id": key.chat_id,
+        "thread_id": key.thread_id,
+        "message_id": message_id,
+        "sender_id": sender_id,
+        "outgoing": outgoing,
+        "kind": kind,
+        "text": text,
+        "reply_to_message_id": reply_to_message_id,
+        "sent_at": sent_at,
+    }
+
+
+def _incoming_row(message: Incoming) -> dict[str, object]:
+    return _message_row(
+        message.key,
+        message.message_id,
+        text=message.text,
+        sent_at=message.sent_at,
+        outgoing=False,
+        sender_id=message.speaker.id,
+        kind=message.kind,
+        reply_to_message_id=message.reply_to_message_id,
+    )
+
+
+def _reply_row(turn: TurnRecord, sent: Sent, now: datetime) -> dict[str, object]:
+    """An outgoing message, with what `_NEWEST_TURN` needs to find its turn."""
+    return _message_row(turn.key, sent.message_id, text=sent.text, sent_at=now, outgoing=True) | {
         "turn_chat_id": turn.key.chat_id,
         "turn_thread_id": turn.key.thread_id,
         "turn_trigger_message_id": turn.trigger_message_id,
@@ -120,20 +149,6 @@ def _turn_row(turn: TurnRecord) -> dict[str, object]:
         "latency_ms": turn.latency_ms,
         "outcome": turn.outcome.value,
         "error": turn.error,
-    }
-
-
-def _incoming_row(message: Incoming) -> dict[str, object]:
-    return {
-        "chat_id": message.key.chat_id,
-        "thread_id": message.key.thread_id,
-        "message_id": message.message_id,
-        "sender_id": message.speaker.id,
-        "outgoing": False,
-        "kind": message.kind,
-        "text": message.text,
-        "reply_to_message_id": message.reply_to_message_id,
-        "sent_at": message.sent_at,
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,20 +58,14 @@ class Inbox:
         if not updates:
             return []
         unique = dict(updates)
-        marks = self._take_marks()
-        try:
-            async with self.db.write() as connection:
-                known = set(await connection.scalars(_KNOWN, {"ids": list(unique)}))
-                fresh = [(uid, payload) for uid, payload in unique.items() if uid not in known]
-                if fresh:
-                    await connection.execute(
-                        self._new,
-                        [{"update_id": u, "payload": p, "status": PENDING} for u, p in fresh],
-                    )
-                await self._write_marks(connection, marks)
-        except BaseException:
-            self._marks[:0] = marks
-            raise
+        async with self._write_with_marks() as connection:
+            known = set(await connection.scalars(_KNOWN, {"ids": list(unique)}))
+            fresh = [(uid, payload) for uid, payload in unique.items() if uid not in known]
+            if fresh:
+                await connection.execute(
+                    self._new,
+                    [{"update_id": u, "payload": p, "status": PENDING} for u, p in fresh],
+                )
         return [uid for uid, _ in fresh]
 
     async def done(self, update_id: int, *, error: str | None = None) -> None:
@@ -88,15 +83,9 @@ class Inbox:
 
     async def flush(self) -> None:
         """Write the marks not written yet; kept for the next try if the database refuses."""
-        marks = self._take_marks()
-        if not marks:
-            return
-        try:
-            async with self.db.write() as connection:
-                await self._write_marks(connection, marks)
-        except BaseException:
-            self._marks[:0] = marks
-            raise
+        if self._marks:
+            async with self._write_with_marks():
+                pass
 
     async def close(self) -> None:
         if self._timer is not None:
@@ -135,13 +124,18 @@ class Inbox:
             )
             return [(row.update_id, row.payload) for row in rows]
 
-    def _take_marks(self) -> list[dict[str, Any]]:
+    @contextlib.asynccontextmanager
+    async def _write_with_marks(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction that also carries the marks not written yet (kept if it fails)."""
         marks, self._marks = self._marks, []
-        return marks
-
-    async def _write_marks(self, connection: AsyncConnection, marks: list[dict[str, Any]]) -> None:
-        if marks:
-            await connection.execute(_MARK, marks)
+        try:
+            async with self.db.write() as connection:
+                yield connection
+                if marks:
+                    await connection.execute(_MARK, marks)
+        except BaseException:
+            self._marks[:0] = marks
+            raise
 
     async def _flush_soon(self) -> None:
         try:
