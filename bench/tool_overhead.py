@@ -2,7 +2,7 @@
 
 A fake instant model (pydantic-ai FunctionModel) either answers at once, or first calls an
 instant tool N times, one step each. Both go through Magpie's ModelRunner and ToolBox (the
-guard: permission, confirmation check, status, call log, untrusted framing). Per-step overhead
+guard: permission, approval check, status, call log, untrusted framing). Per-step overhead
 = (time with N steps − time without tools) / N. Target: ≤ 5 ms of Magpie's own time per step.
 """
 
@@ -14,7 +14,6 @@ import json
 import statistics
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart
@@ -26,7 +25,7 @@ from magpie.llm.runner import ModelRunner, TurnLimits
 from magpie.observability.logging import configure_logging
 from magpie.tools.deps import Note, ToolDeps, ToolSettings
 from magpie.tools.guard import ToolCallRecord
-from magpie.tools.spec import ToolSpec, tool
+from magpie.tools.spec import tool
 from magpie.tools.toolbox import ToolBox
 
 
@@ -41,11 +40,6 @@ class NoNotes:
 
     async def find(self, chat_id: int, query: str, *, limit: int = 10) -> list[Note]:
         return []
-
-
-class AlwaysYes:
-    async def confirm(self, deps: ToolDeps, tool: ToolSpec, arguments: dict[str, Any]) -> bool:
-        return True
 
 
 class Calls:
@@ -99,7 +93,6 @@ async def measure(steps: int, turns: int) -> None:
             http=http,
             notes=NoNotes(),
             settings=ToolSettings(),
-            confirmer=AlwaysYes(),
             calls=calls,
         )
         limits = TurnLimits(max_tool_steps=steps + 1)

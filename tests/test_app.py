@@ -24,5 +24,7 @@ async def test_with_auto_migrate_off_start_is_refused_with_one_line(database_url
     settings = load_settings(env_file=None, database_url=database_url, auto_migrate=False)
     with pytest.raises(ConfigError) as refused:
         await prepare_database(settings)
-    assert str(refused.value).startswith("the database needs 3 migration(s) (0001, 0002, 0003)")
+    assert str(refused.value).startswith(
+        "the database needs 4 migration(s) (0001, 0002, 0003, 0004)"
+    )
     assert "run `magpie migrate`" in str(refused.value)

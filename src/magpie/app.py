@@ -19,6 +19,7 @@ from dishka import AsyncContainer, Provider
 from magpie.collector import tuned_for_serving
 from magpie.config import ConfigError, Settings
 from magpie.conversation.ports import Model
+from magpie.conversation.turn import Assistant
 from magpie.conversation.types import Identity
 from magpie.di import build_container
 from magpie.ingress.pipeline import UpdatePipeline
@@ -77,6 +78,17 @@ async def identify(bot: Bot, settings: Settings) -> User:
 
 
 SHUTDOWN_GRACE_SECONDS = 15.0
+QUESTION_SWEEP_SECONDS = 5.0
+
+
+async def sweep_questions(assistant: Assistant, *, every: float = QUESTION_SWEEP_SECONDS) -> None:
+    """Close questions nobody answered in time, now and then, for as long as Magpie runs."""
+    while True:
+        try:
+            await assistant.expire_questions()
+        except Exception:  # a database blip: try again next time
+            log.warning("question.sweep_failed", exc_info=True)
+        await asyncio.sleep(every)
 
 
 async def finish_in_flight(pipeline: UpdatePipeline) -> None:
@@ -131,11 +143,13 @@ async def running(
                 username=identity.username,
             )
             recovered = await pipeline.recover()
+            sweeper = asyncio.create_task(sweep_questions(await container.get(Assistant)))
             log.info("magpie.ready", bot=identity.username, recovered=recovered)
             try:
                 with tuned_for_serving():
                     yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
             finally:
+                sweeper.cancel()
                 await finish_in_flight(pipeline)
                 await dispatcher.emit_shutdown(bot=bot)
         finally:

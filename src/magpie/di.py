@@ -1,4 +1,5 @@
-"""The one place that wires Magpie: dishka providers for the app and for each update."""
+"""The one place that wires Magpie: dishka providers for the app (handlers get them per update
+through dishka's aiogram integration)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from dishka import AsyncContainer, Provider, Scope, from_context, make_async_con
 from dishka.integrations.aiogram import AiogramProvider
 
 from magpie.config import Settings
+from magpie.conversation.chat_settings import ChatSettings
+from magpie.conversation.clock import Clock
 from magpie.conversation.context import TokenCounter
-from magpie.conversation.ports import ConversationStore, Model, PreferencesStore
+from magpie.conversation.ports import (
+    ApprovalStore,
+    ConversationStore,
+    Model,
+    PreferencesStore,
+    Questions,
+)
 from magpie.conversation.running import RunningTurns
 from magpie.conversation.turn import Assistant, TurnSettings
 from magpie.conversation.types import Identity
@@ -21,6 +30,7 @@ from magpie.llm.resilience import Resilience, resilient, with_fallbacks
 from magpie.llm.runner import ModelRunner, TurnLimits
 from magpie.llm.tokens import count_tokens
 from magpie.observability.metrics import Metrics
+from magpie.storage.approvals import SqlApprovals
 from magpie.storage.conversations import SqlConversationStore
 from magpie.storage.database import Database, create_engine
 from magpie.storage.directory import Directory
@@ -29,7 +39,7 @@ from magpie.storage.notes import SqlNotes
 from magpie.storage.preferences import SqlPreferences
 from magpie.storage.tool_calls import SqlCallLog
 from magpie.telegram.admins import ChatAdmins
-from magpie.telegram.confirmations import PendingConfirmations, TelegramConfirmer
+from magpie.telegram.questions import TelegramQuestions
 from magpie.telegram.streaming import Pacing
 from magpie.texts import ENGLISH, Texts
 from magpie.tools.catalog import builtin_tools
@@ -90,7 +100,6 @@ class AppProvider(Provider):
         http: httpx.AsyncClient,
         notes: SqlNotes,
         tool_settings: ToolSettings,
-        confirmer: TelegramConfirmer,
         calls: SqlCallLog,
     ) -> AsyncIterator[ToolBox]:
         box = ToolBox(
@@ -98,7 +107,6 @@ class AppProvider(Provider):
             http=http,
             notes=notes,
             settings=tool_settings,
-            confirmer=confirmer,
             calls=calls,
         )
         async with connect_mcp_servers(settings.mcp_servers) as mcp_tools:
@@ -115,18 +123,44 @@ class AppProvider(Provider):
         return ModelRunner(catalog, toolbox=toolbox, limits=limits)
 
     @provide
-    def confirmer(
-        self, bot: Bot, pending: PendingConfirmations, texts: Texts, settings: Settings
-    ) -> TelegramConfirmer:
-        return TelegramConfirmer(bot, pending, texts, seconds=settings.tool_confirm_seconds)
+    def questions(self, bot: Bot) -> Questions:
+        return TelegramQuestions(bot)
+
+    @provide
+    def approvals(self, database: Database) -> ApprovalStore:
+        return SqlApprovals(database)
 
     @provide
     def admins(self, bot: Bot) -> ChatAdmins:
         return ChatAdmins(bot)
 
     @provide
+    def chat_settings(
+        self,
+        preferences: PreferencesStore,
+        admins: ChatAdmins,
+        calls: SqlCallLog,
+        toolbox: ToolBox,
+        catalog: ModelCatalog,
+        settings: Settings,
+    ) -> ChatSettings:
+        return ChatSettings(
+            preferences,
+            admins,
+            calls,
+            bot_admins=frozenset(settings.bot_admins),
+            tools=toolbox.names,
+            models=catalog.labels,
+            persona=settings.persona,
+        )
+
+    @provide
     def turn_settings(self, settings: Settings) -> TurnSettings:
-        return TurnSettings(persona=settings.persona, context_tokens=settings.context_tokens)
+        return TurnSettings(
+            persona=settings.persona,
+            context_tokens=settings.context_tokens,
+            question_seconds=settings.tool_confirm_seconds,
+        )
 
     @provide
     def token_counter(self) -> TokenCounter:
@@ -165,37 +199,42 @@ class AppProvider(Provider):
         await store.close()  # writes still queued for the group commit
 
     running = provide(RunningTurns)
-    pending = provide(PendingConfirmations)
+
+    @provide
+    def clock(self) -> Clock:
+        return Clock()
+
     notes = provide(SqlNotes)
     calls = provide(SqlCallLog)
-
-
-class UpdateProvider(Provider):
-    """Built per update: the services a handler calls."""
-
-    scope = Scope.REQUEST
 
     @provide
     def assistant(
         self,
         store: ConversationStore,
         preferences: PreferencesStore,
+        approvals: ApprovalStore,
+        questions: Questions,
         model: Model,
         identity: Identity,
         settings: TurnSettings,
         count: TokenCounter,
         running: RunningTurns,
         texts: Texts,
+        clock: Clock,
     ) -> Assistant:
+        """App-wide: it holds no state of its own, so one serves every update."""
         return Assistant(
             store=store,
             preferences=preferences,
+            approvals=approvals,
+            questions=questions,
             model=model,
             identity=identity,
             settings=settings,
             count=count,
             running=running,
             texts=texts,
+            clock=clock,
         )
 
 
@@ -205,7 +244,6 @@ def build_container(
     """The container for one running Magpie; `extra` providers override (tests, benchmarks)."""
     return make_async_container(
         AppProvider(),
-        UpdateProvider(),
         AiogramProvider(),
         *(extra or []),
         context={Settings: settings, Bot: bot, Identity: identity},

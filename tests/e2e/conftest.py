@@ -79,12 +79,12 @@ class Harness:
         return self.sandbox.private_chat(self.account, user)
 
     async def confirmation(self, chat: Chat, *, after: int = 0) -> Message:
-        """The bot's "Allow?" question (a message with confirm: buttons) in this chat."""
+        """The bot's "Allow?" question (a message with approve: buttons) in this chat."""
 
         def asked() -> Message | None:
             for message in self.bot_messages(chat, after=after):
                 rows = (message.reply_markup or {}).get("inline_keyboard", [])
-                if any(b.get("callback_data", "").startswith("confirm:") for r in rows for b in r):
+                if any(b.get("callback_data", "").startswith("approve:") for r in rows for b in r):
                     return message
             return None
 
@@ -157,14 +157,23 @@ def on_fake_openai(fake: FakeLLMVendors) -> dict[str, str]:
 
 
 class start:
-    """Run Magpie (polling) against a sandbox until the block ends."""
+    """Run Magpie (polling) against a sandbox until the block ends; `extra` providers override
+    Magpie's own (a clock, a model)."""
 
-    def __init__(self, sandbox: Sandbox, account: BotAccount, settings: Settings) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        account: BotAccount,
+        settings: Settings,
+        *,
+        extra: list[Provider] | None = None,
+    ) -> None:
         self.sandbox, self.account, self.settings = sandbox, account, settings
+        self.extra = extra or []
         self._stop = asyncio.Event()
 
     async def __aenter__(self) -> Harness:
-        self._running = running(self.settings, extra=[FastPacing()])
+        self._running = running(self.settings, extra=[FastPacing(), *self.extra])
         runtime = await self._running.__aenter__()
         self._serving = asyncio.create_task(serve(runtime, stop=self._stop))
         return Harness(self.sandbox, self.account, runtime, self.settings)

@@ -107,7 +107,7 @@ async def test_instructions_in_a_fetched_page_do_not_run_silently(
     ann = h.sandbox.add_user("Ann")
     h.sandbox.people.send_text(ann, h.account, f"please read {evil_page}")
     question = await h.confirmation(h.private(ann))
-    assert (question.text or "").startswith("Ann, I'd like to use save_note")
+    assert (question.text or "").startswith("Ann, may I use the save_note tool")
     h.press(ann, question, allow=False)
     await h.settled()
     assert await saved_notes(h) == []
@@ -125,7 +125,7 @@ async def test_another_members_message_cannot_act_for_them(h: Harness) -> None:
     assert await saved_notes(h) == []
     h.sandbox.people.send_text(ann, group, "@magpie_bot what's new?")
     question = await h.confirmation(group)
-    assert (question.text or "").startswith("Ann, I'd like to use save_note")
+    assert (question.text or "").startswith("Ann, may I use the save_note tool")
     query = h.press(bob, question, allow=True)  # Bob tries to approve his own injection
     await h.until(lambda: query in h.sandbox.world.callback_answers)
     assert h.sandbox.world.callback_answers[query]["text"] == "Only Ann can answer this."

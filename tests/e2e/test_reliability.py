@@ -83,9 +83,9 @@ async def test_empty_and_malformed_model_output(
 ) -> None:
     h = vendor_magpie
     ann = h.sandbox.add_user("Ann")
-    fake_vendors.enqueue(Reply(""), Reply(""), Reply(""))  # pydantic-ai asks again once
+    fake_vendors.enqueue(Reply(""), Reply(""), Reply(""))  # Magpie asks again once
     empty = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "say nothing"))
-    assert empty.text == ENGLISH.model_failed.format(reason="the model sent something unreadable")
+    assert empty.text == ENGLISH.model_empty
     assert len(fake_vendors.requests) == 2
     fake_vendors.enqueue(Reply("**unclosed bold and `code [link](javascript:alert(1))"))
     odd = await h.reply_to(h.sandbox.people.send_text(ann, h.account, "be weird"))

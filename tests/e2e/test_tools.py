@@ -47,7 +47,7 @@ async def test_a_note_is_saved_only_after_its_author_allows_it(magpie: Harness) 
     chat = magpie.private(ann)
     magpie.sandbox.people.send_text(ann, magpie.account, "remember that the keys are under the mat")
     question = await magpie.confirmation(chat)
-    assert "Ann, I'd like to use save_note" in (question.text or "")
+    assert (question.text or "").startswith("Ann, may I use the save_note tool with this?")
     assert await notes(magpie) == []
     magpie.press(ann, question, allow=True)
     await magpie.settled()

@@ -23,7 +23,7 @@ from pydantic_ai.models import Model
 from structlog.testing import LogCapture
 
 from magpie.config import load_settings
-from magpie.conversation.turn import ModelFailure
+from magpie.conversation.ports import ModelFailure
 from magpie.conversation.types import Caller, Completion, Preferences, Prompt
 from magpie.llm import breakers as breakers_module
 from magpie.llm import resilience as resilience_module

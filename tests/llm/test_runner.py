@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 
-from magpie.conversation.turn import ModelFailure
+from magpie.conversation.ports import ModelFailure
 from magpie.conversation.types import Caller, Preferences, Prompt
 from magpie.llm.catalog import ModelCatalog
 from magpie.llm.runner import ModelRunner, TurnLimits
 from magpie.tools.builtin.notes import MemoryNotes
 from magpie.tools.catalog import builtin_tools
-from magpie.tools.deps import ToolDeps, ToolSettings
+from magpie.tools.deps import ToolSettings
 from magpie.tools.guard import ToolCallRecord
-from magpie.tools.spec import ToolSpec
 from magpie.tools.toolbox import ToolBox
-
-
-class Yes:
-    async def confirm(self, deps: ToolDeps, tool: ToolSpec, arguments: dict[str, Any]) -> bool:
-        return True
 
 
 class Calls:
@@ -52,7 +45,6 @@ async def test_a_runaway_tool_loop_ends_with_a_clear_reason() -> None:
             http=http,
             notes=MemoryNotes(),
             settings=ToolSettings(),
-            confirmer=Yes(),
             calls=calls,
         )
         runner = ModelRunner(

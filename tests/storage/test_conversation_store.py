@@ -338,3 +338,28 @@ async def test_sqlite_takes_concurrent_writes_without_database_is_locked(tmp_pat
         assert await count(db, MessageRow) == 100
         assert await count(db, TurnRow) == 50
         assert len(await store.history(GENERAL, limit=200)) == 100
+
+
+async def test_retry_right_after_new_answers_nothing_from_before_it(
+    store: ConversationStore,
+) -> None:
+    """Regression: /retry after /new answered a message from before /new."""
+    await store.save_incoming(said(DM, 1, ANN, "an old question"))
+    await store.save_turn(answered(DM, 1, Sent(2, "An old answer.")))
+    await store.start_fresh(DM)
+    assert await store.last_prompt(DM) is None
+    await store.save_incoming(said(DM, 3, ANN, "a new question"))
+    prompt = await store.last_prompt(DM)
+    assert prompt is not None and prompt.message_id == 3
+
+
+async def test_an_answered_question_reads_its_outcome_in_history(store: ConversationStore) -> None:
+    await store.save_incoming(said(DM, 1, ANN, "remember the keys"))
+    await store.save_turn(answered(DM, 1, Sent(2, "Ann, may I save this?")))
+    await store.revise_reply(DM, 2, "Ann, may I save this?\n\nAllowed by Ann.")
+    await store.revise_reply(DM, 1, "not Magpie's message: unchanged")
+    lines = await store.history(DM, limit=10)
+    assert [line.text for line in lines] == [
+        "remember the keys",
+        "Ann, may I save this?\n\nAllowed by Ann.",
+    ]

@@ -16,6 +16,7 @@ from magpie.storage.migrate import alembic_config, downgrade, pending, upgrade
 from magpie.storage.tables import Base
 
 TABLES = {
+    "approvals",
     "chat_settings",
     "chats",
     "conversations",

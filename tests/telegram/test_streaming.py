@@ -11,6 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from magpie.sandbox import FloodPolicy, Sandbox, User
 from magpie.telegram.streaming import Pacing, TelegramReply
+from magpie.texts import ENGLISH
 
 TOKEN = "7000000001:SANDBOX-streaming"
 
@@ -43,7 +44,9 @@ def drafts(sandbox: Sandbox) -> list[str]:
 async def test_a_fast_answer_arrives_whole_without_drafts(
     sandbox: Sandbox, bot: Bot, ann: User
 ) -> None:
-    reply = TelegramReply(bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=60))
+    reply = TelegramReply(
+        bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=60), texts=ENGLISH
+    )
 
     await reply.thinking()
     await reply.progress("Here")
@@ -59,7 +62,7 @@ async def test_words_written_early_are_the_first_draft_once_the_answer_takes_tim
     sandbox: Sandbox, bot: Bot, ann: User
 ) -> None:
     pacing = Pacing(thinking_after=0.01, draft_interval=60)
-    reply = TelegramReply(bot, chat_id=ann.id, private=True, pacing=pacing)
+    reply = TelegramReply(bot, chat_id=ann.id, private=True, pacing=pacing, texts=ENGLISH)
 
     await reply.thinking()
     await reply.progress("Here")
@@ -75,7 +78,9 @@ async def test_a_refused_preview_does_not_stop_the_answer(
     sandbox: Sandbox, bot: Bot, ann: User
 ) -> None:
     sandbox.inject("sendMessageDraft", status=403, description="Forbidden: bot was blocked")
-    reply = TelegramReply(bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=0))
+    reply = TelegramReply(
+        bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=0), texts=ENGLISH
+    )
 
     await reply.thinking()
     assert reply._typing is not None
@@ -88,7 +93,9 @@ async def test_a_refused_preview_does_not_stop_the_answer(
 
 
 async def test_a_slow_start_shows_thinking_first(sandbox: Sandbox, bot: Bot, ann: User) -> None:
-    reply = TelegramReply(bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=0.01))
+    reply = TelegramReply(
+        bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=0.01), texts=ENGLISH
+    )
 
     await reply.thinking()
     assert reply._typing is not None

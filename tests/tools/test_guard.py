@@ -1,4 +1,4 @@
-"""The tool guard: permissions, confirmation by the invoking person, recording, framing."""
+"""The tool guard: permissions, asking the invoking person first, recording, framing."""
 
 from __future__ import annotations
 
@@ -10,21 +10,9 @@ import pytest
 from magpie.tools.builtin.notes import MemoryNotes
 from magpie.tools.catalog import builtin_tools
 from magpie.tools.deps import ToolDeps
-from magpie.tools.guard import ToolCallRecord, run_tool
+from magpie.tools.guard import AskFirst, ToolCallRecord, decline_tool, run_tool
 from magpie.tools.spec import Access, ToolSpec, tool
 from tests.tools.tool_deps import StatusLog, make_deps
-
-
-class Answers:
-    """Our Confirmer port, answering as scripted and remembering who was asked."""
-
-    def __init__(self, answer: bool) -> None:
-        self.answer = answer
-        self.asked: list[tuple[int, str]] = []
-
-    async def confirm(self, deps: ToolDeps, tool: ToolSpec, arguments: dict[str, Any]) -> bool:
-        self.asked.append((deps.user_id, tool.name))
-        return self.answer
 
 
 class Log:
@@ -58,27 +46,29 @@ def spec(name: str) -> ToolSpec:
 async def test_a_read_only_tool_runs_shows_its_status_once_and_is_framed(
     http: httpx.AsyncClient,
 ) -> None:
-    status, log, answers = StatusLog(), Log(), Answers(True)
+    status, log = StatusLog(), Log()
     deps = make_deps(http, status=status)
-    result = await run_tool(
-        spec("calculate"), deps, {"expression": "6*7"}, confirmer=answers, calls=log
-    )
-    assert "42" in result
+    result = await run_tool(spec("calculate"), deps, {"expression": "6*7"}, calls=log)
+    assert isinstance(result, str) and "42" in result
     assert result.startswith('<tool_result tool="calculate" trust="untrusted">')
     assert "not instructions" in result
     assert status.shown == ["calculating…"]
-    assert answers.asked == []
     assert [(c.tool, c.outcome) for c in log.calls] == [("calculate", "ok")]
 
 
-async def test_a_side_effect_runs_only_when_the_invoker_allows_it(http: httpx.AsyncClient) -> None:
+async def test_a_side_effect_waits_for_the_invoker_and_runs_only_when_allowed(
+    http: httpx.AsyncClient,
+) -> None:
     side = tool(wipe, side_effects=True)
-    log = Log()
-    deps = make_deps(http)
-    declined = await run_tool(side, deps, {"what": "x"}, confirmer=Answers(False), calls=log)
-    assert "did not allow wipe" in declined and "deleted" not in declined
-    allowed = await run_tool(side, deps, {"what": "x"}, confirmer=Answers(True), calls=log)
-    assert "deleted x" in allowed
+    log, status = Log(), StatusLog()
+    deps = make_deps(http, status=status)
+    asked = await run_tool(side, deps, {"what": "x"}, calls=log)
+    assert asked == AskFirst(side, {"what": "x"})
+    assert log.calls == [] and status.shown == []  # nothing ran, nothing shown yet
+    declined = await decline_tool(side, deps, {"what": "x"}, calls=log)
+    assert declined == "Olena did not allow wipe; it was not done."
+    allowed = await run_tool(side, deps, {"what": "x"}, calls=log, approved=True)
+    assert isinstance(allowed, str) and "deleted x" in allowed
     assert [c.outcome for c in log.calls] == ["declined", "ok"]
 
 
@@ -98,14 +88,14 @@ async def test_tools_act_with_the_invokers_permissions(
     deps = make_deps(http)
     deps.is_chat_admin, deps.is_bot_admin = chat_admin, bot_admin
     log = Log()
-    result = await run_tool(guarded, deps, {"what": "x"}, confirmer=Answers(True), calls=log)
-    assert ("deleted x" in result) is allowed
+    result = await run_tool(guarded, deps, {"what": "x"}, calls=log, approved=True)
+    assert isinstance(result, str) and ("deleted x" in result) is allowed
     assert log.calls[0].outcome == ("ok" if allowed else "refused")
 
 
 async def test_a_failing_tool_becomes_text_for_the_model(http: httpx.AsyncClient) -> None:
     log = Log()
-    result = await run_tool(tool(explode), make_deps(http), {}, confirmer=Answers(True), calls=log)
+    result = await run_tool(tool(explode), make_deps(http), {}, calls=log)
     assert result == "The tool explode failed: RuntimeError: disk on fire"
     assert log.calls[0].error == "RuntimeError: disk on fire"
 
@@ -114,13 +104,9 @@ async def test_notes_stay_in_their_chat_whatever_the_model_asks(http: httpx.Asyn
     notes = MemoryNotes()
     here = make_deps(http, notes=notes, chat_id=-1)
     there = make_deps(http, notes=notes, chat_id=-2)
-    await run_tool(
-        spec("save_note"), here, {"text": "secret plan"}, confirmer=Answers(True), calls=Log()
-    )
-    found = await run_tool(
-        spec("find_notes"), there, {"query": "secret"}, confirmer=Answers(True), calls=Log()
-    )
-    assert "secret plan" not in found
+    await run_tool(spec("save_note"), here, {"text": "secret plan"}, calls=Log(), approved=True)
+    found = await run_tool(spec("find_notes"), there, {"query": "secret"}, calls=Log())
+    assert isinstance(found, str) and "secret plan" not in found
     with pytest.raises(TypeError):  # there is no way to name another chat
         await spec("find_notes").function(there, query="secret", chat_id=-1)
 

@@ -6,29 +6,28 @@ import asyncio
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from mcp.types import CallToolResult, ImageContent, TextContent
-from pydantic_ai import Agent
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
-    ModelResponse,
-    TextPart,
-    ToolCallPart,
     ToolReturnPart,
 )
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 from structlog.testing import capture_logs
 
 import magpie.tools.mcp
 from magpie.config import ConfigError
-from magpie.conversation.types import Caller
+from magpie.conversation.types import Caller, Preferences, Prompt
+from magpie.llm.catalog import ModelCatalog
+from magpie.llm.runner import ModelRunner
 from magpie.tools.builtin.notes import MemoryNotes
-from magpie.tools.deps import ToolDeps, ToolSettings
+from magpie.tools.deps import ToolSettings
 from magpie.tools.guard import ToolCallRecord, run_tool
 from magpie.tools.mcp import connect_mcp_servers, parse_mcp_servers, tool_name
 from magpie.tools.mcp_results import result_text
@@ -50,18 +49,6 @@ def running(pid: int) -> bool:
     return status.exists() and "zombie" not in status.read_text()
 
 
-class RecordingConfirmer:
-    """Answers every confirmation with `allow`, remembering what it was asked."""
-
-    def __init__(self, *, allow: bool) -> None:
-        self.allow = allow
-        self.asked: list[tuple[str, dict[str, Any]]] = []
-
-    async def confirm(self, deps: ToolDeps, tool: ToolSpec, arguments: dict[str, Any]) -> bool:
-        self.asked.append((tool.name, arguments))
-        return self.allow
-
-
 class RecordingCallLog:
     def __init__(self) -> None:
         self.calls: list[ToolCallRecord] = []
@@ -76,18 +63,23 @@ def stdio(name: str = "files", **options: Any) -> dict[str, Any]:
     return {**entry, "cwd": str(ROOT), **options}
 
 
+async def quiet(text: str) -> None:
+    return None
+
+
 class Bot:
-    """Live MCP tools in a ToolBox, and a scripted model that calls one tool as told."""
+    """Live MCP tools in a ToolBox, and a scripted model that calls one tool as told; the
+    person answers any question with `allow`."""
 
     def __init__(self, specs: list[ToolSpec], *, allow: bool = False) -> None:
-        self.confirmer = RecordingConfirmer(allow=allow)
+        self.allow = allow
+        self.asked: list[tuple[str, dict[str, object]]] = []
         self.calls = RecordingCallLog()
         self.box = ToolBox(
             specs,
             http=httpx.AsyncClient(),
             notes=MemoryNotes(),
             settings=ToolSettings(),
-            confirmer=self.confirmer,
             calls=self.calls,
         )
         self.seen: list[AgentInfo] = []
@@ -95,19 +87,31 @@ class Bot:
     async def call(self, tool: str, arguments: dict[str, Any], *, caller: Caller = MEMBER) -> str:
         """What the model reads back after calling `tool` with `arguments`."""
 
-        async def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        async def model(
+            messages: list[ModelMessage], info: AgentInfo
+        ) -> AsyncIterator[str | DeltaToolCalls]:
             self.seen.append(info)
             if len(messages) == 1:
-                return ModelResponse(parts=[ToolCallPart(tool, arguments)])
+                yield {0: DeltaToolCall(name=tool, json_args=json.dumps(arguments))}
+                return
             request = messages[-1]
             assert isinstance(request, ModelRequest)
             returned = [p for p in request.parts if isinstance(p, ToolReturnPart)]
-            return ModelResponse(parts=[TextPart(returned[0].model_response_str())])
+            yield returned[0].model_response_str()
 
-        tools, deps = self.box.for_turn(caller)
-        agent = Agent(FunctionModel(model), deps_type=ToolDeps, tools=tools)
-        result = await agent.run("go", deps=deps)
-        return result.output
+        runner = ModelRunner(
+            ModelCatalog.of({"m": FunctionModel(stream_function=model)}), toolbox=self.box
+        )
+        turn = {"caller": caller, "preferences": Preferences(), "on_text": quiet}
+        completion = await runner.complete(
+            Prompt(system="s", history=(), message="go"), on_status=quiet, **turn
+        )
+        if completion.parked is not None:
+            self.asked.append((completion.parked.tool, completion.parked.arguments))
+            completion = await runner.resume(
+                completion.parked, allowed=self.allow, on_status=quiet, **turn
+            )
+        return completion.text
 
 
 async def test_stdio_tools_reach_the_model_with_prefixed_names_and_schemas() -> None:
@@ -138,7 +142,7 @@ async def test_read_only_tool_runs_without_confirmation() -> None:
         answer = await bot.call("files__add", {"a": 2, "b": 40})
 
     assert re.search(r'<tool_result tool="files__add" trust="untrusted">\n42\n', answer)
-    assert bot.confirmer.asked == []
+    assert bot.asked == []
     assert [(c.tool, c.outcome) for c in bot.calls.calls] == [("files__add", "ok")]
 
 
@@ -149,7 +153,7 @@ async def test_side_effecting_tool_does_not_run_when_declined(tmp_path: Path) ->
         answer = await bot.call("files__delete_everything", {"confirm": True})
 
     assert answer == "Olena did not allow files__delete_everything; it was not done."
-    assert bot.confirmer.asked == [("files__delete_everything", {"confirm": True})]
+    assert bot.asked == [("files__delete_everything", {"confirm": True})]
     assert [c.outcome for c in bot.calls.calls] == ["declined"]
     assert not marker.exists()
 
@@ -161,7 +165,7 @@ async def test_side_effecting_tool_runs_once_allowed(tmp_path: Path) -> None:
         answer = await bot.call("files__delete_everything", {"confirm": True})
 
     assert "everything is gone" in answer
-    assert len(bot.confirmer.asked) == 1
+    assert len(bot.asked) == 1
     assert marker.read_text() == "deleted confirm=True\n"
 
 
@@ -178,7 +182,7 @@ async def test_chat_admins_server_refuses_members_and_records_it(tmp_path: Path)
     assert "2" in allowed
     outcomes = [(c.user_id, c.tool, c.outcome) for c in bot.calls.calls]
     assert outcomes == [(42, "files__delete_everything", "refused"), (7, "files__add", "ok")]
-    assert bot.confirmer.asked == []
+    assert bot.asked == []
 
 
 async def test_failures_come_back_as_text_the_model_can_read() -> None:
@@ -209,15 +213,12 @@ async def test_one_client_serves_concurrent_calls() -> None:
     async with connect_mcp_servers(json.dumps([stdio()])) as specs:
         add = {spec.name: spec for spec in specs}["files__add"]
         _, deps = Bot(specs).box.for_turn(MEMBER)
-        confirmer, calls = RecordingConfirmer(allow=False), RecordingCallLog()
+        calls = RecordingCallLog()
         answers = await asyncio.gather(
-            *(
-                run_tool(add, deps, {"a": n, "b": 1000}, confirmer=confirmer, calls=calls)
-                for n in range(8)
-            )
+            *(run_tool(add, deps, {"a": n, "b": 1000}, calls=calls) for n in range(8))
         )
 
-    assert [re.findall(r"\n(\d+)\n", answer) for answer in answers] == [
+    assert [re.findall(r"\n(\d+)\n", str(answer)) for answer in answers] == [
         [str(n + 1000)] for n in range(8)
     ]
 

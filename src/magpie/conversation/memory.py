@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import replace
+from datetime import datetime
 
-from magpie.conversation.types import ConversationKey, Incoming, Line, Preferences, TurnRecord
+from magpie.conversation.types import (
+    Approval,
+    ApprovalStatus,
+    ConversationKey,
+    Incoming,
+    Line,
+    NewApproval,
+    Preferences,
+    TurnRecord,
+)
 
 
 class MemoryConversationStore:
@@ -48,7 +59,10 @@ class MemoryConversationStore:
 
     async def last_prompt(self, key: ConversationKey) -> Incoming | None:
         answered = {t.trigger_message_id for t in self.turns if t.key == key}
+        since = {line.message_id for line in await self.history(key, limit=len(self.lines[key]))}
         for message in reversed(self.incoming[key]):
+            if message.message_id not in since:
+                break  # from before /new
             if message.message_id in answered or not message.in_group:
                 return message
         return None
@@ -59,6 +73,12 @@ class MemoryConversationStore:
         self.turns.append(turn)
         for sent in turn.sent:
             self.lines[turn.key].append(Line(sent.message_id, "assistant", sent.text, True))
+
+    async def revise_reply(self, key: ConversationKey, message_id: int, text: str) -> None:
+        lines = self.lines[key]
+        for index, line in enumerate(lines):
+            if line.message_id == message_id and line.from_assistant:
+                lines[index] = Line(message_id, line.speaker, text, True)
 
 
 class MemoryPreferences:
@@ -80,3 +100,63 @@ class MemoryPreferences:
         current = await self.get(chat_id)
         disabled = current.disabled_tools - {tool} if enabled else current.disabled_tools | {tool}
         self.chats[chat_id] = replace(current, disabled_tools=disabled)
+
+
+class MemoryApprovals:
+    """In-memory twin of ApprovalStore."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.approvals: dict[int, Approval] = {}
+
+    async def open(self, approval: NewApproval) -> int:
+        approval_id = next(self._ids)
+        self.approvals[approval_id] = Approval(
+            id=approval_id,
+            key=approval.key,
+            user_id=approval.user_id,
+            user_name=approval.user_name,
+            parked=approval.parked,
+            trigger_message_id=approval.trigger_message_id,
+            expires_at=approval.expires_at,
+            status=ApprovalStatus.PENDING,
+        )
+        return approval_id
+
+    async def shown(self, approval_id: int, *, message_id: int, question: str) -> None:
+        self.approvals[approval_id] = replace(
+            self.approvals[approval_id], question_message_id=message_id, question=question
+        )
+
+    async def get(self, approval_id: int) -> Approval | None:
+        return self.approvals.get(approval_id)
+
+    async def decide(
+        self, approval_id: int, status: ApprovalStatus, *, again: bool = False
+    ) -> bool:
+        approval = self.approvals.get(approval_id)
+        if approval is None:
+            return False
+        if approval.status is ApprovalStatus.PENDING:
+            self.approvals[approval_id] = replace(approval, status=status)
+            return True
+        return again and approval.status is status
+
+    async def done(self, approval_id: int) -> None:
+        approval = self.approvals[approval_id]
+        self.approvals[approval_id] = replace(approval, status=ApprovalStatus.DONE)
+
+    async def due(self, now: datetime, *, limit: int = 100) -> list[Approval]:
+        due = [
+            a
+            for a in self.approvals.values()
+            if a.status is ApprovalStatus.PENDING and a.expires_at <= now
+        ]
+        return due[:limit]
+
+    async def pending_in(self, key: ConversationKey) -> list[Approval]:
+        return [
+            a
+            for a in self.approvals.values()
+            if a.key == key and a.status is ApprovalStatus.PENDING
+        ]

@@ -25,10 +25,6 @@ class RunningTurns:
         task.cancel()
         return True
 
-    def busy(self, key: ConversationKey) -> bool:
-        task = self._tasks.get(key)
-        return task is not None and not task.done()
-
     def _forget(self, key: ConversationKey, task: asyncio.Task[object]) -> None:
         if self._tasks.get(key) is task:
             del self._tasks[key]

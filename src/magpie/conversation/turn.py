@@ -1,25 +1,46 @@
-"""The assistant service: remember every message, answer the ones meant for it."""
+"""The assistant service: remember every message, answer the ones meant for it.
+
+A turn that reaches a tool needing someone's yes ends with the question (Outcome.WAITING): the
+paused run is stored, the conversation goes on, and the answer resumes the run — in this
+process or another, now or after a restart.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 
 import structlog
 
 from magpie.conversation.cleaning import clean_reply
+from magpie.conversation.clock import Clock
 from magpie.conversation.context import TokenCounter, build_prompt
-from magpie.conversation.ports import ConversationStore, Model, PreferencesStore, ReplyChannel
+from magpie.conversation.ports import (
+    ApprovalStore,
+    ConversationStore,
+    Model,
+    ModelFailure,
+    PreferencesStore,
+    Questions,
+    ReplyChannel,
+    TextSink,
+)
+from magpie.conversation.questions import question_text
 from magpie.conversation.running import RunningTurns
 from magpie.conversation.safety import reveals_instructions
 from magpie.conversation.triggers import why_answer
 from magpie.conversation.types import (
+    Approval,
+    ApprovalStatus,
+    Caller,
     Completion,
     ConversationKey,
     Identity,
     Incoming,
+    NewApproval,
     Outcome,
     Sent,
     TurnRecord,
@@ -28,20 +49,42 @@ from magpie.texts import Texts
 
 log = structlog.get_logger(__name__)
 HISTORY_LINES = 400
-
-
-class ModelFailure(Exception):
-    """A model call that ended without an answer; `reason` is safe to show to the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+Generate = Callable[[TextSink], Awaitable[Completion]]
 
 
 @dataclass(frozen=True, slots=True)
 class TurnSettings:
     persona: str
     context_tokens: int
+    question_seconds: float = 600.0  # how long a question about a tool call stays open
+
+
+class Answer(StrEnum):
+    """What pressing Allow or Don't led to."""
+
+    ACCEPTED = "accepted"
+    NOT_YOURS = "not_yours"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The outcome of pressing a button on a question; `approval` when the run may go on."""
+
+    answer: Answer
+    approval: Approval | None = None
+    owner: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """Where a turn happens, for whom, and what it answers."""
+
+    key: ConversationKey
+    trigger_message_id: int
+    caller: Caller
+    system: str
+    asked: Incoming | None = None
 
 
 class Assistant:
@@ -52,16 +95,20 @@ class Assistant:
         *,
         store: ConversationStore,
         preferences: PreferencesStore,
+        approvals: ApprovalStore,
+        questions: Questions,
         model: Model,
         identity: Identity,
         settings: TurnSettings,
         count: TokenCounter,
         running: RunningTurns,
         texts: Texts,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.preferences = preferences
+        self.approvals = approvals
+        self.questions = questions
         self.model = model
         self.identity = identity
         self.settings = settings
@@ -109,10 +156,14 @@ class Assistant:
 
     async def start_fresh(self, key: ConversationKey) -> None:
         self.running.stop(key)
+        await self._close_questions(key)
         await self.store.start_fresh(key)
 
-    def stop(self, key: ConversationKey) -> bool:
-        return self.running.stop(key)
+    async def stop(self, key: ConversationKey) -> bool:
+        """Stop the reply being written and close open questions; False when there was none."""
+        stopped = self.running.stop(key)
+        closed = await self._close_questions(key)
+        return stopped or closed > 0
 
     async def answer(self, message: Incoming, channel: ReplyChannel) -> TurnRecord:
         """One turn. The message and the turn are stored together once the reply is out (one
@@ -124,7 +175,6 @@ class Assistant:
             raise
 
     async def _answer(self, message: Incoming, channel: ReplyChannel) -> TurnRecord:
-        started = self.clock()
         lines = await self.store.history(message.key, limit=HISTORY_LINES)
         preferences = await self.preferences.get(message.key.chat_id)
         prompt = build_prompt(
@@ -134,6 +184,96 @@ class Assistant:
             budget=self.settings.context_tokens,
             count=self.count,
         )
+        turn = _Turn(message.key, message.message_id, message.caller, prompt.system, message)
+
+        def generate(on_text: TextSink) -> Awaitable[Completion]:
+            return self.model.complete(
+                prompt,
+                caller=message.caller,
+                preferences=preferences,
+                on_text=on_text,
+                on_status=channel.status,
+            )
+
+        return await self._turn(turn, channel, generate, prompt_tokens=prompt.tokens)
+
+    # --- questions about tool calls -----------------------------------------------------------
+
+    async def claim(
+        self, approval_id: int, *, user_id: int, allow: bool, again: bool = False
+    ) -> Claim:
+        """Someone pressed Allow or Don't: only the asker may, and only once."""
+        approval = await self.approvals.get(approval_id)
+        status = ApprovalStatus.ALLOWED if allow else ApprovalStatus.DENIED
+        open_ = approval is not None and (
+            approval.status is ApprovalStatus.PENDING or (again and approval.status is status)
+        )
+        if approval is None or not open_:
+            return Claim(Answer.EXPIRED)
+        if approval.user_id != user_id:
+            return Claim(Answer.NOT_YOURS, owner=approval.user_name)
+        if not await self.approvals.decide(approval_id, status, again=again):
+            return Claim(Answer.EXPIRED)
+        outcome = self.texts.confirmed if allow else self.texts.declined
+        await self._settle(approval, outcome)
+        return Claim(Answer.ACCEPTED, approval)
+
+    async def resume(
+        self, approval: Approval, *, allow: bool, caller: Caller, channel: ReplyChannel
+    ) -> TurnRecord:
+        """Go on with the run the question paused, now that its asker has answered."""
+        preferences = await self.preferences.get(approval.key.chat_id)
+        system = preferences.persona or self.settings.persona
+        turn = _Turn(approval.key, approval.trigger_message_id, caller, system)
+
+        def generate(on_text: TextSink) -> Awaitable[Completion]:
+            return self.model.resume(
+                approval.parked,
+                allowed=allow,
+                caller=caller,
+                preferences=preferences,
+                on_text=on_text,
+                on_status=channel.status,
+            )
+
+        record = await self._turn(turn, channel, generate)
+        await self.approvals.done(approval.id)
+        return record
+
+    async def expire_questions(self) -> int:
+        """Close the questions nobody answered in time; how many were closed."""
+        closed = 0
+        for approval in await self.approvals.due(self.clock.now()):
+            if await self.approvals.decide(approval.id, ApprovalStatus.EXPIRED):
+                await self._settle(approval, self.texts.unanswered)
+                closed += 1
+        return closed
+
+    async def _close_questions(self, key: ConversationKey) -> int:
+        closed = 0
+        for approval in await self.approvals.pending_in(key):
+            if await self.approvals.decide(approval.id, ApprovalStatus.CANCELLED):
+                await self._settle(approval, self.texts.question_cancelled)
+                closed += 1
+        return closed
+
+    async def _settle(self, approval: Approval, outcome: str) -> None:
+        """The question's buttons go and its outcome is added, for everyone to see."""
+        log.info("question.closed", approval_id=approval.id, tool=approval.parked.tool)
+        if approval.question_message_id is None:
+            return
+        said = outcome.format(user=approval.user_name, tool=approval.parked.tool)
+        text = f"{approval.question}\n\n_{said}_"
+        shown = await self.questions.settle(approval.key, approval.question_message_id, text)
+        await self.store.revise_reply(approval.key, approval.question_message_id, shown)
+
+    # --- one turn ------------------------------------------------------------------------------
+
+    async def _turn(
+        self, turn: _Turn, channel: ReplyChannel, generate: Generate, *, prompt_tokens: int = 0
+    ) -> TurnRecord:
+        """Run the model with a live preview; deliver the answer (or a question); record it."""
+        started = self.clock.monotonic()
         await channel.thinking()
         latest = ""
         leaked = False
@@ -141,27 +281,24 @@ class Assistant:
         async def on_text(text: str) -> None:
             nonlocal latest, leaked
             latest = text
-            leaked = leaked or reveals_instructions(text, prompt.system)
+            leaked = leaked or reveals_instructions(text, turn.system)
             if not leaked:  # a leak must not flash by in a preview either
                 await channel.progress(text)
 
-        generation = asyncio.ensure_future(
-            self.model.complete(
-                prompt,
-                caller=message.caller,
-                preferences=preferences,
-                on_text=on_text,
-                on_status=channel.status,
-            )
-        )
-        self.running.add(message.key, generation)
+        generation = asyncio.ensure_future(generate(on_text))
+        self.running.add(turn.key, generation)
         error: str | None = None
         completion = Completion(text="", model=self.model.name)
         try:
             completion = await asyncio.shield(generation)
             said = clean_reply(completion.text)
-            outcome = Outcome.ANSWERED if said.strip() else Outcome.EMPTY
-            final = said if said.strip() else self.texts.model_empty
+            if completion.parked is not None:
+                outcome = Outcome.WAITING
+                asking = question_text(self.texts, turn.caller.name, completion.parked)
+                final = f"{said}\n\n{asking}" if said.strip() else asking
+            else:
+                outcome = Outcome.ANSWERED if said.strip() else Outcome.EMPTY
+                final = said if said.strip() else self.texts.model_empty
         except asyncio.CancelledError:
             if not generation.cancelled():
                 generation.cancel()
@@ -178,22 +315,37 @@ class Assistant:
             log.exception("turn.model_crashed")
             outcome, error = Outcome.FAILED, f"{type(crash).__name__}: {crash}"
             final = self.texts.model_failed.format(reason="unexpected error")
-        if leaked or reveals_instructions(final, prompt.system):  # answered or stopped midway
+        if leaked or reveals_instructions(final, turn.system):  # answered or stopped midway
             log.warning("turn.instructions_withheld", outcome=outcome.value)
             final = self.texts.instructions_withheld
-        sent = await channel.finish(final)
+            outcome = Outcome.ANSWERED if outcome is Outcome.WAITING else outcome
+        approval_id = None
+        if outcome is Outcome.WAITING and completion.parked is not None:
+            approval_id = await self.approvals.open(
+                NewApproval(
+                    key=turn.key,
+                    user_id=turn.caller.user_id,
+                    user_name=turn.caller.name,
+                    parked=completion.parked,
+                    trigger_message_id=turn.trigger_message_id,
+                    expires_at=self.clock.now() + timedelta(seconds=self.settings.question_seconds),
+                )
+            )
+        sent = await channel.finish(final, ask=approval_id)
+        if approval_id is not None:
+            await self._shown(approval_id, sent, final)
         record = TurnRecord(
-            key=message.key,
-            trigger_message_id=message.message_id,
+            key=turn.key,
+            trigger_message_id=turn.trigger_message_id,
             model=completion.model or self.model.name,
             outcome=outcome,
-            tokens_in=completion.tokens_in or prompt.tokens,
+            tokens_in=completion.tokens_in or prompt_tokens,
             tokens_out=completion.tokens_out or self.count(completion.text or latest),
-            latency_ms=int((self.clock() - started) * 1000),
+            latency_ms=int((self.clock.monotonic() - started) * 1000),
             sent=tuple(Sent(message_id, text) for message_id, text in sent),
             error=error,
         )
-        await self.store.save_turn(record, asked=message)
+        await self.store.save_turn(record, asked=turn.asked)
         log.info(
             "turn.finished",
             outcome=outcome.value,
@@ -204,3 +356,10 @@ class Assistant:
             error=error,
         )
         return record
+
+    async def _shown(self, approval_id: int, sent: list[tuple[int, str]], question: str) -> None:
+        """Remember where the question is; one that never reached the chat is closed."""
+        if not sent:
+            await self.approvals.decide(approval_id, ApprovalStatus.CANCELLED)
+            return
+        await self.approvals.shown(approval_id, message_id=sent[-1][0], question=question)

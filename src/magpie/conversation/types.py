@@ -132,14 +132,25 @@ class Prompt:
 
 
 @dataclass(frozen=True, slots=True)
+class Parked:
+    """A run stopped at a tool call that needs its asker's yes; `state` resumes it (opaque)."""
+
+    tool: str
+    arguments: dict[str, object]
+    state: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
 class Completion:
-    """A model's finished answer and what it cost."""
+    """A model's finished answer (or the question it stopped at) and what it cost."""
 
     text: str
     tokens_in: int = 0
     tokens_out: int = 0
     model: str = ""
     tool_calls: int = 0
+    parked: Parked | None = None
 
 
 class Outcome(StrEnum):
@@ -149,6 +160,46 @@ class Outcome(StrEnum):
     STOPPED = "stopped"
     FAILED = "failed"
     EMPTY = "empty"
+    WAITING = "waiting"  # ended with a question to the person (a tool needs their yes)
+
+
+class ApprovalStatus(StrEnum):
+    """Where a question about a tool call stands."""
+
+    PENDING = "pending"
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"  # /stop or /new closed it
+    DONE = "done"  # answered, and the run it resumed has been recorded
+
+
+@dataclass(frozen=True, slots=True)
+class NewApproval:
+    """A question to open: who must answer, about what, and the run it resumes."""
+
+    key: ConversationKey
+    user_id: int
+    user_name: str
+    parked: Parked
+    trigger_message_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A stored question about one tool call."""
+
+    id: int
+    key: ConversationKey
+    user_id: int
+    user_name: str
+    parked: Parked
+    trigger_message_id: int
+    expires_at: datetime
+    status: ApprovalStatus
+    question_message_id: int | None = None
+    question: str = ""
 
 
 @dataclass(frozen=True, slots=True)

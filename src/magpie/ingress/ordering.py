@@ -1,4 +1,5 @@
-"""Updates of one chat are handled in order; different chats run concurrently."""
+"""Updates of one conversation (a chat, or a forum topic) are handled in order; different
+conversations run concurrently, so a long answer in one topic never holds up another."""
 
 from __future__ import annotations
 
@@ -6,35 +7,45 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import Update
+from aiogram.types import Message, Update
+
+from magpie.telegram.incoming import conversation_key
 
 Job = Callable[[], Awaitable[None]]
+Lane = tuple[int, int]  # (chat id, topic thread id or 0)
 
 
-def chat_of(update: Update) -> int | None:
-    """The chat an update belongs to, for ordering (None: no chat, order does not matter)."""
-    for event in (
+def conversation_of(update: Update) -> Lane | None:
+    """The conversation an update belongs to, for ordering (None: order does not matter)."""
+    for message in (
         update.message,
         update.edited_message,
         update.channel_post,
         update.edited_channel_post,
-        update.my_chat_member,
-        update.chat_member,
-        update.stopped_message_generation,
     ):
-        chat = getattr(event, "chat", None)
-        if chat is not None:
-            return int(chat.id)
-    if update.callback_query is not None and update.callback_query.message is not None:
-        return int(update.callback_query.message.chat.id)
+        if message is not None:
+            key = conversation_key(message)
+            return key.chat_id, key.thread_id
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        key = conversation_key(query.message)  # a button answers in the message's topic
+        return key.chat_id, key.thread_id
+    if query is not None and query.message is not None:
+        return query.message.chat.id, 0
+    stopped = update.stopped_message_generation
+    if stopped is not None:
+        return stopped.chat.id, stopped.message_thread_id or 0
+    for member in (update.my_chat_member, update.chat_member):
+        if member is not None:
+            return member.chat.id, 0
     if update.pre_checkout_query is not None:
-        return int(update.pre_checkout_query.from_user.id)
+        return update.pre_checkout_query.from_user.id, 0
     return None
 
 
 def is_urgent(update: Update, username: str) -> bool:
     """Stop requests must not wait behind the reply they are meant to stop."""
-    if update.stopped_message_generation is not None or update.callback_query is not None:
+    if update.stopped_message_generation is not None:
         return True
     message = update.message
     if message is None or not message.text:
@@ -44,23 +55,23 @@ def is_urgent(update: Update, username: str) -> bool:
 
 
 class ChatQueues:
-    """One FIFO per chat, drained by one task at a time; urgent jobs skip the line."""
+    """One FIFO per conversation, drained by one task at a time; urgent jobs skip the line."""
 
     def __init__(self, *, limit: int = 256) -> None:
-        self._queues: dict[int, list[Job]] = {}
+        self._queues: dict[Lane, list[Job]] = {}
         self._slots = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def submit(self, chat_id: int | None, job: Job, *, urgent: bool = False) -> None:
-        if chat_id is None or urgent:
+    def submit(self, lane: Lane | None, job: Job, *, urgent: bool = False) -> None:
+        if lane is None or urgent:
             self._spawn(self._run_one(job))
             return
-        queue = self._queues.get(chat_id)
+        queue = self._queues.get(lane)
         if queue is not None:
             queue.append(job)
             return
-        self._queues[chat_id] = [job]
-        self._spawn(self._drain(chat_id))
+        self._queues[lane] = [job]
+        self._spawn(self._drain(lane))
 
     async def join(self) -> None:
         """Wait until every submitted job has finished."""
@@ -85,12 +96,12 @@ class ChatQueues:
         async with self._slots:
             await job()
 
-    async def _drain(self, chat_id: int) -> None:
-        queue = self._queues[chat_id]
+    async def _drain(self, lane: Lane) -> None:
+        queue = self._queues[lane]
         try:
             async with self._slots:
                 while queue:
                     job = queue.pop(0)
                     await job()
         finally:
-            del self._queues[chat_id]
+            del self._queues[lane]

@@ -9,7 +9,7 @@ import structlog
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
-from magpie.ingress.ordering import ChatQueues, chat_of, is_urgent
+from magpie.ingress.ordering import ChatQueues, conversation_of, is_urgent
 from magpie.observability.metrics import Metrics
 from magpie.storage.inbox import Inbox
 
@@ -75,12 +75,12 @@ class UpdatePipeline:
     def _schedule(self, update: Update, *, redelivered: bool = False) -> None:
         """Queue an update for handling; never fails, since it is already recorded."""
         try:
-            chat, urgent = chat_of(update), is_urgent(update, self.username)
+            lane, urgent = conversation_of(update), is_urgent(update, self.username)
         except Exception:
             log.exception("update.unroutable", update_id=update.update_id)
-            chat, urgent = None, False
+            lane, urgent = None, False
         self.queues.submit(
-            chat, lambda: self.handle(update, redelivered=redelivered), urgent=urgent
+            lane, lambda: self.handle(update, redelivered=redelivered), urgent=urgent
         )
 
     async def handle(self, update: Update, *, redelivered: bool = False) -> None:

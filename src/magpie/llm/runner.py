@@ -1,8 +1,9 @@
 """One turn on a model: the chosen model (with fallbacks), the caller's tools, the turn's limits.
 
-Implements the conversation's Model port on pydantic-ai: history becomes pydantic-ai messages,
-text streams out as it grows, tools run through the ToolBox (permission, confirmation, log),
-and every failure becomes a ModelFailure with a reason a user can read.
+Implements the conversation's Model port: history becomes pydantic-ai messages, the tool loop
+(llm/steps.py) streams the answer and runs tools through the ToolBox, a tool that needs the
+caller's yes parks the run (Completion.parked), and every failure becomes a ModelFailure with
+a reason a user can read.
 """
 
 from __future__ import annotations
@@ -10,30 +11,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from pydantic_ai import Agent, Tool
-from pydantic_ai.exceptions import UsageLimitExceeded
-from pydantic_ai.messages import (
-    ModelMessage,
-    ModelRequest,
-    ModelResponse,
-    TextPart,
-    UserPromptPart,
-)
-from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.models import ModelRequestParameters
 
-from magpie.conversation.ports import TextSink
-from magpie.conversation.turn import ModelFailure
-from magpie.conversation.types import Caller, Completion, Preferences, Prompt
+from magpie.conversation.ports import ModelFailure, TextSink
+from magpie.conversation.types import Caller, Completion, Parked, Preferences, Prompt
 from magpie.llm.catalog import ModelCatalog
 from magpie.llm.errors import describe
-from magpie.tools.deps import ToolDeps
+from magpie.llm.steps import Finished, Progress, ToolLoop, definitions
 from magpie.tools.toolbox import ToolBox
 
 
 @dataclass(frozen=True, slots=True)
 class TurnLimits:
-    """How far one turn may go: tool steps, wall-clock seconds, tokens."""
+    """How far one turn may go: tool calls, wall-clock seconds, tokens."""
 
     max_tool_steps: int = 8
     seconds: float = 180.0
@@ -41,18 +32,21 @@ class TurnLimits:
 
 
 def to_messages(prompt: Prompt) -> list[ModelMessage]:
-    """Our provider-neutral history as pydantic-ai messages."""
+    """Our provider-neutral prompt as pydantic-ai messages, ending with the new message."""
     messages: list[ModelMessage] = []
     for item in prompt.history:
         if item.role == "user":
             messages.append(ModelRequest(parts=[UserPromptPart(item.text)]))
         else:
             messages.append(ModelResponse(parts=[TextPart(item.text)]))
+    messages.append(
+        ModelRequest(parts=[UserPromptPart(prompt.message)], instructions=prompt.system)
+    )
     return messages
 
 
 class ModelRunner:
-    """The Model port: stream a turn, with tools, within limits."""
+    """The Model port: stream a turn, with tools, within limits; park it at a question."""
 
     def __init__(
         self,
@@ -64,20 +58,11 @@ class ModelRunner:
         self.catalog = catalog
         self.toolbox = toolbox
         self.limits = limits or TurnLimits()
-        self._agent: Agent[ToolDeps | None, str] = Agent(output_type=str, deps_type=ToolDeps | None)
-        self._toolsets: dict[tuple[str, ...], FunctionToolset[ToolDeps]] = {}
+        self._parameters: dict[tuple[str, ...], ModelRequestParameters] = {}
 
     @property
     def name(self) -> str:
         return self.catalog.default
-
-    def _toolset(self, tools: list[Tool[ToolDeps]]) -> FunctionToolset[ToolDeps]:
-        """One toolset per combination of enabled tools, shared by the turns that use it."""
-        key = tuple(tool.name for tool in tools)
-        toolset = self._toolsets.get(key)
-        if toolset is None:
-            toolset = self._toolsets[key] = FunctionToolset(tools)
-        return toolset
 
     async def complete(
         self,
@@ -88,50 +73,107 @@ class ModelRunner:
         on_text: TextSink,
         on_status: TextSink,
     ) -> Completion:
-        label, model = self.catalog.chain(preferences.model)
-        toolsets: list[AbstractToolset[ToolDeps | None]] = []
-        deps: ToolDeps | None = None
+        progress = Progress(messages=to_messages(prompt))
+        label, loop = self._loop(
+            preferences.model, caller, preferences, on_text, on_status, prompt.system
+        )
+        return await self._run(label, loop, progress)
+
+    async def resume(
+        self,
+        parked: Parked,
+        *,
+        allowed: bool,
+        caller: Caller,
+        preferences: Preferences,
+        on_text: TextSink,
+        on_status: TextSink,
+    ) -> Completion:
+        try:
+            progress = Progress.load(parked.state)
+        except ValueError as error:
+            raise ModelFailure("the paused answer could not be read back") from error
+        label, loop = self._loop(
+            parked.model, caller, preferences, on_text, on_status, _instructions(progress)
+        )
+        return await self._run(label, loop, progress, allowed=allowed)
+
+    def _loop(
+        self,
+        choice: str | None,
+        caller: Caller,
+        preferences: Preferences,
+        on_text: TextSink,
+        on_status: TextSink,
+        instructions: str,
+    ) -> tuple[str, ToolLoop]:
+        label, model = self.catalog.chain(choice)
+        deps = None
+        parameters = self._parameters.get(())
         if self.toolbox is not None:
-            tools, deps = self.toolbox.for_turn(
+            specs, deps = self.toolbox.for_turn(
                 caller, disabled=preferences.disabled_tools, status=on_status
             )
-            toolsets.append(self._toolset(tools))  # type: ignore[arg-type]
-        limits = UsageLimits(
-            request_limit=self.limits.max_tool_steps + 2,
-            tool_calls_limit=self.limits.max_tool_steps,
-            total_tokens_limit=self.limits.max_tokens,
+            names = tuple(spec.name for spec in specs)
+            parameters = self._parameters.get(names)
+            if parameters is None:  # one per combination of enabled tools, shared by turns
+                parameters = self._parameters[names] = ModelRequestParameters(
+                    function_tools=definitions(specs), allow_text_output=True
+                )
+        if parameters is None:
+            parameters = self._parameters[()] = ModelRequestParameters(allow_text_output=True)
+        loop = ToolLoop(
+            model,
+            parameters,
+            toolbox=self.toolbox,
+            deps=deps,
+            instructions=instructions,
+            on_text=on_text,
+            max_tool_calls=self.limits.max_tool_steps,
+            max_tokens=self.limits.max_tokens,
         )
+        return label, loop
+
+    async def _run(
+        self, label: str, loop: ToolLoop, progress: Progress, *, allowed: bool | None = None
+    ) -> Completion:
+        """The loop within the turn's time; `allowed`: the answer to the question it stopped at."""
         try:
             async with asyncio.timeout(self.limits.seconds):
-                async with self._agent.run_stream(
-                    prompt.message,
-                    message_history=to_messages(prompt),
-                    instructions=prompt.system,
-                    model=model,
-                    deps=deps,
-                    toolsets=toolsets,
-                    usage_limits=limits,
-                ) as run:
-                    async for text in run.stream_text(debounce_by=None):
-                        await on_text(text)
-                    output = await run.get_output()
-                    usage = run.usage
+                if allowed is not None:
+                    await loop.decide(progress, allowed=allowed)
+                finished = await loop.run(progress)
         except ModelFailure:
             raise
-        except UsageLimitExceeded:
-            raise ModelFailure(
-                f"it kept using tools without answering (limit: {self.limits.max_tool_steps} steps)"
-            ) from None
         except TimeoutError:
             raise ModelFailure(
                 f"the answer took longer than {int(self.limits.seconds)} seconds"
             ) from None
         except Exception as error:
             raise ModelFailure(describe(error)) from error
-        return Completion(
-            text=output,
-            tokens_in=usage.input_tokens or 0,
-            tokens_out=usage.output_tokens or 0,
-            model=label,
-            tool_calls=usage.tool_calls or 0,
-        )
+        return _completion(label, finished)
+
+
+def _instructions(progress: Progress) -> str:
+    """The system prompt a run started with (every request of the run carries it)."""
+    for message in progress.messages:
+        if isinstance(message, ModelRequest) and message.instructions:
+            return message.instructions
+    return ""
+
+
+def _completion(label: str, finished: Finished) -> Completion:
+    pause = finished.pause
+    parked = (
+        Parked(tool=pause.call.tool_name, arguments=pause.arguments, state=pause.state, model=label)
+        if pause is not None
+        else None
+    )
+    return Completion(
+        text=finished.text,
+        tokens_in=finished.usage.input_tokens,
+        tokens_out=finished.usage.output_tokens,
+        model=label,
+        tool_calls=finished.tool_calls,
+        parked=parked,
+    )

@@ -211,6 +211,18 @@ class SqlConversationStore:
                 .values(text=message.text, edited_at=datetime.now(UTC))
             )
 
+    async def revise_reply(self, key: ConversationKey, message_id: int, text: str) -> None:
+        async with self.db.write() as connection:
+            await connection.execute(
+                update(MessageRow)
+                .where(
+                    MessageRow.chat_id == key.chat_id,
+                    MessageRow.message_id == message_id,
+                    MessageRow.outgoing.is_(True),
+                )
+                .values(text=text, edited_at=datetime.now(UTC))
+            )
+
     async def history(self, key: ConversationKey, *, limit: int) -> list[Line]:
         async with self.db.read() as connection:
             rows = await connection.execute(
@@ -245,13 +257,17 @@ class SqlConversationStore:
             )
 
     async def last_prompt(self, key: ConversationKey) -> Incoming | None:
-        """The message the last turn answered; in private chats, simply the last message."""
+        """The message the last turn answered; in private chats, simply the last message;
+        nothing from before /new."""
         async with self.db.read() as connection:
             chat_type = await connection.scalar(
                 select(ChatRow.type).where(ChatRow.id == key.chat_id)
             )
             if chat_type is None:
                 return None
+            fresh_from = select(ConversationRow.history_starts_after).where(
+                ConversationRow.chat_id == key.chat_id, ConversationRow.thread_id == key.thread_id
+            )
             query = (
                 select(MessageRow, UserRow.first_name, UserRow.last_name, UserRow.username)
                 .outerjoin(UserRow, UserRow.id == MessageRow.sender_id)
@@ -259,6 +275,7 @@ class SqlConversationStore:
                     MessageRow.chat_id == key.chat_id,
                     MessageRow.thread_id == key.thread_id,
                     MessageRow.outgoing.is_(False),
+                    MessageRow.id > func.coalesce(fresh_from.scalar_subquery(), 0),  # after /new
                 )
             )
             if chat_type != "private":

@@ -218,3 +218,29 @@ class ToolCallRow(Stamped, Base):
     result_chars: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApprovalRow(Stamped, Base):
+    """A question about one tool call, and the paused run it resumes once answered."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        Index("ix_approvals_status", "status", "expires_at"),
+        Index("ix_approvals_conversation", "chat_id", "thread_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(Integer, default=0)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_name: Mapped[str] = mapped_column(String(256))
+    tool: Mapped[str] = mapped_column(String(128))
+    arguments: Mapped[str] = mapped_column(Text)  # JSON object
+    state: Mapped[str] = mapped_column(Text)  # the paused run (llm/steps.py), JSON
+    model: Mapped[str] = mapped_column(String(128))
+    trigger_message_id: Mapped[int] = mapped_column(BigInteger)
+    question_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    question: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

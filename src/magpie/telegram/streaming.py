@@ -27,12 +27,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import Message, MessageEntity, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from magpie.conversation.cleaning import clean_reply
 from magpie.telegram.formatting import Formatted, render_markdown, utf16_len
+from magpie.telegram.questions import keyboard
 from magpie.telegram.splitting import split_for_telegram
+from magpie.texts import Texts
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -68,9 +70,11 @@ class TelegramReply:
         thread_id: int | None = None,
         reply_to: int | None = None,
         pacing: Pacing | None = None,
+        texts: Texts,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot = bot
+        self.texts = texts
         self.chat_id = chat_id
         self.private = private
         self.thread_id = thread_id or None
@@ -183,17 +187,20 @@ class TelegramReply:
 
     # --- done -------------------------------------------------------------------------------
 
-    async def finish(self, text: str) -> list[tuple[int, str]]:
-        """Deliver the final text; returns (message_id, text) of every message it ended in."""
+    async def finish(self, text: str, *, ask: int | None = None) -> list[tuple[int, str]]:
+        """Deliver the final text (its last message with Allow / Don't buttons for question
+        `ask`); returns (message_id, text) of every message it ended in."""
         self._stop_typing()
         chunks = split_for_telegram(render_markdown(text)) or [Formatted(text.strip() or "…")]
         delivered: list[tuple[int, str]] = []
         try:
             for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                buttons = keyboard(ask, self.texts) if ask is not None and last else None
                 if index == 0 and self._streamed is not None:
-                    message_id = await self._final_edit(self._streamed.message_id, chunk)
+                    message_id = await self._final_edit(self._streamed.message_id, chunk, buttons)
                 else:
-                    message_id = (await self._final_send(chunk)).message_id
+                    message_id = (await self._final_send(chunk, buttons)).message_id
                 delivered.append((message_id, chunk.text))
         except TelegramForbiddenError as error:
             log.warning("reply.forbidden", error=str(error))  # blocked or removed: nothing to do
@@ -201,20 +208,24 @@ class TelegramReply:
             log.error("reply.undeliverable", error=str(error), delivered=len(delivered))
         return delivered
 
-    async def _final_send(self, chunk: Formatted) -> Message:
+    async def _final_send(
+        self, chunk: Formatted, buttons: InlineKeyboardMarkup | None = None
+    ) -> Message:
         try:
-            return await self._retrying(lambda: self._send(chunk))
+            return await self._retrying(lambda: self._send(chunk, buttons))
         except TelegramBadRequest as error:
             if "entit" not in str(error).lower():
                 raise
             log.warning("reply.entities_refused", error=str(error))
-            return await self._retrying(lambda: self._send(chunk.plain()))
+            return await self._retrying(lambda: self._send(chunk.plain(), buttons))
 
-    async def _final_edit(self, message_id: int, chunk: Formatted) -> int:
+    async def _final_edit(
+        self, message_id: int, chunk: Formatted, buttons: InlineKeyboardMarkup | None = None
+    ) -> int:
         """Turn the streamed preview into the final text (plain text if entities are refused)."""
         for attempt in (chunk, chunk.plain()):
             try:
-                await self._retrying(functools.partial(self._edit, message_id, attempt))
+                await self._retrying(functools.partial(self._edit, message_id, attempt, buttons))
                 return message_id
             except TelegramBadRequest as error:
                 if "not modified" in str(error):
@@ -223,15 +234,20 @@ class TelegramReply:
                     raise
         return message_id
 
-    def _edit(self, message_id: int, chunk: Formatted) -> Awaitable[Message | bool]:
+    def _edit(
+        self, message_id: int, chunk: Formatted, buttons: InlineKeyboardMarkup | None = None
+    ) -> Awaitable[Message | bool]:
         return self.bot.edit_message_text(
             text=chunk.text,
             chat_id=self.chat_id,
             message_id=message_id,
             entities=list(chunk.entities) or None,
+            reply_markup=buttons,
         )
 
-    def _send(self, chunk: Formatted) -> Awaitable[Message]:
+    def _send(
+        self, chunk: Formatted, buttons: InlineKeyboardMarkup | None = None
+    ) -> Awaitable[Message]:
         reply = (
             ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
             if self.reply_to is not None and not self.private
@@ -243,6 +259,7 @@ class TelegramReply:
             entities=list(chunk.entities) or None,
             message_thread_id=self.thread_id,
             reply_parameters=reply,
+            reply_markup=buttons,
         )
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:

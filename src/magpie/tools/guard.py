@@ -1,9 +1,15 @@
-"""Every tool call goes through here: permission, confirmation, recording, untrusted framing."""
+"""Every tool call goes through here: permission, approval, recording, untrusted framing.
+
+A tool that changes something never runs on the model's word alone: `run_tool` answers
+`AskFirst` instead, the turn ends with a question to the invoking person, and the call runs
+(`approved=True`) or is declined once they have answered.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,12 +21,6 @@ from magpie.tools.spec import Access, ToolFailure, ToolSpec
 
 log = structlog.get_logger(__name__)
 MAX_RESULT_CHARS = 16_000
-
-
-class Confirmer(Protocol):
-    """Asks the invoking person to allow a side-effecting tool; only they can answer."""
-
-    async def confirm(self, deps: ToolDeps, tool: ToolSpec, arguments: dict[str, Any]) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,14 @@ class CallLog(Protocol):
     async def record(self, call: ToolCallRecord) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AskFirst:
+    """The call changes something: the invoking person must allow it before it runs."""
+
+    tool: ToolSpec
+    arguments: Mapping[str, Any]
+
+
 WHO = {Access.CHAT_ADMINS: "this chat's admins", Access.BOT_ADMINS: "the bot's operators"}
 
 
@@ -55,36 +63,56 @@ def framed(tool: str, result: str) -> str:
     )
 
 
-async def run_tool(
-    spec: ToolSpec,
-    deps: ToolDeps,
-    arguments: dict[str, Any],
-    *,
-    confirmer: Confirmer,
-    calls: CallLog,
-) -> str:
-    """Run one tool call for the model; anything that goes wrong becomes text for the model."""
-    shown = json.dumps(arguments, ensure_ascii=False, default=str)[:2000]
-    started = time.monotonic()
+def declined_text(user_name: str, tool: str) -> str:
+    """What the model is told when the person said no (or never answered)."""
+    return f"{user_name} did not allow {tool}; it was not done."
 
-    async def record(outcome: str, result: str = "", error: str | None = None) -> None:
-        duration = int((time.monotonic() - started) * 1000)
-        log.info("tool.called", tool=spec.name, outcome=outcome, ms=duration, error=error)
-        await calls.record(
+
+class Recorder:
+    """Writes one call-log entry (and a log line) per tool call."""
+
+    def __init__(
+        self, calls: CallLog, spec: ToolSpec, deps: ToolDeps, arguments: Mapping[str, Any]
+    ):
+        self.calls, self.spec, self.deps = calls, spec, deps
+        self.shown = json.dumps(arguments, ensure_ascii=False, default=str)[:2000]
+        self.started = time.monotonic()
+
+    async def __call__(self, outcome: str, result: str = "", error: str | None = None) -> None:
+        duration = int((time.monotonic() - self.started) * 1000)
+        log.info("tool.called", tool=self.spec.name, outcome=outcome, ms=duration, error=error)
+        await self.calls.record(
             ToolCallRecord(
-                deps.chat_id, deps.user_id, spec.name, shown, outcome, len(result), duration, error
+                self.deps.chat_id,
+                self.deps.user_id,
+                self.spec.name,
+                self.shown,
+                outcome,
+                len(result),
+                duration,
+                error,
             )
         )
 
+
+async def run_tool(
+    spec: ToolSpec,
+    deps: ToolDeps,
+    arguments: Mapping[str, Any],
+    *,
+    calls: CallLog,
+    approved: bool = False,
+) -> str | AskFirst:
+    """Run one tool call for the model; anything that goes wrong becomes text for the model."""
+    record = Recorder(calls, spec, deps, arguments)
     if not spec.allows(deps):
         await record("refused")
         return (
             f"Not allowed: {spec.name} can only be used by {WHO[spec.access]}, and "
             f"{deps.user_name} is not one of them. Tell them so; do not try another way."
         )
-    if spec.side_effects and not await confirmer.confirm(deps, spec, arguments):
-        await record("declined")
-        return f"{deps.user_name} did not allow {spec.name}; it was not done."
+    if spec.side_effects and not approved:
+        return AskFirst(spec, arguments)
     if deps.status is not None:
         await deps.status(spec.status)
     try:
@@ -98,3 +126,11 @@ async def run_tool(
         return f"The tool {spec.name} failed: {message}"
     await record("ok", result)
     return framed(spec.name, result)
+
+
+async def decline_tool(
+    spec: ToolSpec, deps: ToolDeps, arguments: Mapping[str, Any], *, calls: CallLog
+) -> str:
+    """The person said no: record it, and tell the model it was not done."""
+    await Recorder(calls, spec, deps, arguments)("declined")
+    return declined_text(deps.user_name, spec.name)

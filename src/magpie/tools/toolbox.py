@@ -1,16 +1,15 @@
-"""The tools of one turn, as pydantic-ai sees them: filtered, guarded, bound to the caller."""
+"""The tools of one turn: filtered for the chat, bound to the caller, every call guarded."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-from pydantic_ai import RunContext, Tool
 
 from magpie.conversation.types import Caller
 from magpie.tools.deps import Notes, ToolDeps, ToolSettings
-from magpie.tools.guard import CallLog, Confirmer, run_tool
+from magpie.tools.guard import AskFirst, CallLog, decline_tool, run_tool
 from magpie.tools.spec import ToolSpec
 
 
@@ -24,22 +23,18 @@ class ToolBox:
         http: httpx.AsyncClient,
         notes: Notes,
         settings: ToolSettings,
-        confirmer: Confirmer,
         calls: CallLog,
     ) -> None:
         self.specs: dict[str, ToolSpec] = {}
-        self._tools: dict[str, Tool[ToolDeps]] = {}
         self.add(specs)
         self.http = http
         self.notes = notes
         self.settings = settings
-        self.confirmer = confirmer
         self.calls = calls
 
     def add(self, specs: Sequence[ToolSpec]) -> None:
         for spec in specs:
             self.specs[spec.name] = spec
-            self._tools[spec.name] = self._as_pydantic(spec)  # built once; the caller is in deps
 
     @property
     def names(self) -> list[str]:
@@ -51,8 +46,8 @@ class ToolBox:
         *,
         disabled: frozenset[str] = frozenset(),
         status: Callable[[str], Awaitable[None]] | None = None,
-    ) -> tuple[list[Tool[ToolDeps]], ToolDeps]:
-        """The pydantic-ai tools enabled in this chat, and the deps they will receive."""
+    ) -> tuple[list[ToolSpec], ToolDeps]:
+        """The tools enabled in this chat, and the deps their calls will receive."""
         deps = ToolDeps(
             user_id=caller.user_id,
             user_name=caller.name,
@@ -65,19 +60,18 @@ class ToolBox:
             settings=self.settings,
             status=status,
         )
-        tools = [tool for name, tool in self._tools.items() if name not in disabled]
-        return tools, deps
+        return [spec for name, spec in self.specs.items() if name not in disabled], deps
 
-    def _as_pydantic(self, spec: ToolSpec) -> Tool[ToolDeps]:
-        async def call(ctx: RunContext[ToolDeps], **arguments: Any) -> str:
-            return await run_tool(
-                spec, ctx.deps, arguments, confirmer=self.confirmer, calls=self.calls
-            )
+    async def call(
+        self, name: str, deps: ToolDeps, arguments: Mapping[str, Any], *, approved: bool = False
+    ) -> str | AskFirst:
+        spec = self.specs.get(name)
+        if spec is None:
+            return f"There is no tool called {name!r}; use one of the tools you were given."
+        return await run_tool(spec, deps, arguments, calls=self.calls, approved=approved)
 
-        return Tool.from_schema(
-            call,
-            name=spec.name,
-            description=spec.description,
-            json_schema=spec.parameters or {"type": "object", "properties": {}},
-            takes_ctx=True,
-        )
+    async def decline(self, name: str, deps: ToolDeps, arguments: Mapping[str, Any]) -> str:
+        spec = self.specs.get(name)
+        if spec is None:
+            return f"There is no tool called {name!r}."
+        return await decline_tool(spec, deps, arguments, calls=self.calls)

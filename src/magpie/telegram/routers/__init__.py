@@ -7,15 +7,20 @@ from dishka import AsyncContainer
 from dishka.integrations.aiogram import ContainerMiddleware, inject_router
 
 from magpie.telegram.middlewares import DirectoryMiddleware, LogContextMiddleware
-from magpie.telegram.routers import chat, commands, errors, membership, settings
+from magpie.telegram.routers import approvals, chat, commands, errors, membership, settings
 
 
 def build_dispatcher() -> Dispatcher:
-    """Commands first, then membership changes, then ordinary messages; errors at the top."""
+    """Commands first, then buttons and membership changes, then ordinary messages; errors
+    at the top."""
     dispatcher = Dispatcher(name="magpie")
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.include_routers(
-        commands.router(), settings.router(), membership.router(), chat.router()
+        commands.router(),
+        settings.router(),
+        approvals.router(),
+        membership.router(),
+        chat.router(),
     )
     dispatcher.errors.register(errors.on_error)  # on the dispatcher: errors bubble up to it
     return dispatcher

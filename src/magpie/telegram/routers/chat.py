@@ -16,6 +16,7 @@ from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.incoming import to_incoming
 from magpie.telegram.routers.commands import reply_channel
 from magpie.telegram.streaming import Pacing
+from magpie.texts import Texts
 
 CONVERSATION_CHATS = {"private", "group", "supergroup"}
 SERVICE_ONLY = ("new_chat_members", "left_chat_member", "forum_topic_created", "pinned_message")
@@ -30,6 +31,7 @@ async def on_message(
     metrics: FromDishka[Metrics],
     admins: FromDishka[ChatAdmins],
     settings: FromDishka[Settings],
+    texts: FromDishka[Texts],
     redelivered: bool = False,
 ) -> None:
     if any(getattr(message, key, None) for key in SERVICE_ONLY):
@@ -41,7 +43,7 @@ async def on_message(
         is_bot_admin=user_id in settings.bot_admins,
         is_chat_admin=await admins.is_admin(message.chat.id, user_id),
     )
-    channel = reply_channel(bot, message, pacing)
+    channel = reply_channel(bot, message, pacing, texts)
     record = await assistant.on_message(incoming, channel, redelivered=redelivered)
     if record is not None:
         metrics.observe_turn(record, chat_type=message.chat.type)
@@ -54,7 +56,7 @@ async def on_edit(
 
 
 async def on_stop_button(event: MessageGenerationStopped, assistant: FromDishka[Assistant]) -> None:
-    assistant.stop(ConversationKey(event.chat.id, event.message_thread_id or 0))
+    await assistant.stop(ConversationKey(event.chat.id, event.message_thread_id or 0))
 
 
 def router() -> Router:

@@ -15,7 +15,7 @@ from magpie.telegram.streaming import Pacing, TelegramReply
 from magpie.texts import Texts
 
 
-def reply_channel(bot: Bot, message: Message, pacing: Pacing) -> TelegramReply:
+def reply_channel(bot: Bot, message: Message, pacing: Pacing, texts: Texts) -> TelegramReply:
     """Where an answer to `message` goes: same chat, same topic, replying in groups."""
     return TelegramReply(
         bot,
@@ -24,6 +24,7 @@ def reply_channel(bot: Bot, message: Message, pacing: Pacing) -> TelegramReply:
         thread_id=message.message_thread_id if message.is_topic_message else None,
         reply_to=message.message_id,
         pacing=pacing,
+        texts=texts,
     )
 
 
@@ -43,7 +44,7 @@ async def new(message: Message, assistant: FromDishka[Assistant], texts: FromDis
 async def stop(
     message: Message, assistant: FromDishka[Assistant], texts: FromDishka[Texts]
 ) -> None:
-    if not assistant.stop(conversation_key(message)):
+    if not await assistant.stop(conversation_key(message)):
         await message.answer(texts.nothing_to_stop)
 
 
@@ -55,7 +56,8 @@ async def retry(
     texts: FromDishka[Texts],
     metrics: FromDishka[Metrics],
 ) -> None:
-    record = await assistant.retry(conversation_key(message), reply_channel(bot, message, pacing))
+    channel = reply_channel(bot, message, pacing, texts)
+    record = await assistant.retry(conversation_key(message), channel)
     if record is None:
         await message.answer(texts.nothing_to_retry)
     else:

@@ -1,4 +1,4 @@
-"""/tools, /model and /persona: per-chat choices (chat admins in groups), and tool confirmations."""
+"""/tools, /model and /persona: per-chat choices (chat admins in groups; rules in ChatSettings)."""
 
 from __future__ import annotations
 
@@ -7,90 +7,63 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from dishka.integrations.aiogram import FromDishka
 
-from magpie.config import Settings
-from magpie.conversation.ports import PreferencesStore
-from magpie.llm.catalog import ModelCatalog
-from magpie.storage.tool_calls import SqlCallLog
-from magpie.telegram.admins import ChatAdmins
-from magpie.telegram.confirmations import Answer, PendingConfirmations, parse
+from magpie.conversation.chat_settings import Change, ChatSettings, ToolsView
 from magpie.telegram.incoming import looks_like_command
 from magpie.texts import Texts
-from magpie.tools.toolbox import ToolBox
-
-PERSONA_LIMIT = 2000
 
 
-async def may_configure(chat_id: int, user_id: int, admins: ChatAdmins, settings: Settings) -> bool:
-    """In private chats the person decides; in groups the chat's admins (and bot admins)."""
-    return user_id in settings.bot_admins or await admins.is_admin(chat_id, user_id)
-
-
-def _tools_keyboard(names: list[str], disabled: frozenset[str]) -> InlineKeyboardMarkup:
+def _tools_keyboard(view: ToolsView) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                text=f"{'⬜' if name in disabled else '✅'} {name}", callback_data=f"tool:{name}"
+                text=f"{'⬜' if name in view.disabled else '✅'} {name}",
+                callback_data=f"tool:{name}",
             )
         ]
-        for name in names
+        for name in view.names
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def tools_command(
-    message: Message,
-    toolbox: FromDishka[ToolBox],
-    preferences: FromDishka[PreferencesStore],
-    calls: FromDishka[SqlCallLog],
-    admins: FromDishka[ChatAdmins],
-    settings: FromDishka[Settings],
-    texts: FromDishka[Texts],
-) -> None:
-    chat_id, user = message.chat.id, message.from_user
-    current = await preferences.get(chat_id)
-    if user is None or not await may_configure(chat_id, user.id, admins, settings):
-        enabled = [name for name in toolbox.names if name not in current.disabled_tools]
-        await message.answer(f"{texts.tools_admins_only}\n\n" + ", ".join(enabled))
-        return
-    recent = await calls.recent(chat_id, limit=5)
+def _tools_text(view: ToolsView, texts: Texts) -> str:
     history = (
-        "\n".join(f"• {c.tool} — {c.outcome}, {c.duration_ms} ms" for c in recent)
-        if recent
+        "\n".join(f"• {c.tool} — {c.outcome}, {c.duration_ms} ms" for c in view.recent)
+        if view.recent
         else texts.tools_none
     )
-    await message.answer(
-        f"{texts.tools_header}\n\n{texts.tools_recent}\n{history}",
-        reply_markup=_tools_keyboard(toolbox.names, current.disabled_tools),
-    )
+    return f"{texts.tools_header}\n\n{texts.tools_recent}\n{history}"
+
+
+async def tools_command(
+    message: Message, chat: FromDishka[ChatSettings], texts: FromDishka[Texts]
+) -> None:
+    user_id = message.from_user.id if message.from_user else 0
+    view = await chat.tools(message.chat.id, user_id, recent=5)
+    if not view.may_change:
+        await message.answer(f"{texts.tools_admins_only}\n\n" + ", ".join(view.enabled))
+        return
+    await message.answer(_tools_text(view, texts), reply_markup=_tools_keyboard(view))
 
 
 async def toggle_tool(
-    query: CallbackQuery,
-    toolbox: FromDishka[ToolBox],
-    preferences: FromDishka[PreferencesStore],
-    admins: FromDishka[ChatAdmins],
-    settings: FromDishka[Settings],
-    texts: FromDishka[Texts],
+    query: CallbackQuery, chat: FromDishka[ChatSettings], texts: FromDishka[Texts]
 ) -> None:
     name = (query.data or "").removeprefix("tool:")
     message = query.message
-    if not isinstance(message, Message) or name not in toolbox.specs:
+    if not isinstance(message, Message):
         await query.answer(texts.expired)
         return
-    if not await may_configure(message.chat.id, query.from_user.id, admins, settings):
+    change, view = await chat.toggle_tool(message.chat.id, query.from_user.id, name)
+    if change is Change.UNKNOWN:
+        await query.answer(texts.expired)
+    elif change is Change.REFUSED:
         await query.answer(texts.tools_admins_only, show_alert=True)
-        return
-    current = await preferences.get(message.chat.id)
-    enable = name in current.disabled_tools
-    await preferences.set_tool(message.chat.id, name, enabled=enable)
-    updated = await preferences.get(message.chat.id)
-    await message.edit_reply_markup(
-        reply_markup=_tools_keyboard(toolbox.names, updated.disabled_tools)
-    )
-    await query.answer(f"{name}: {'on' if enable else 'off'}")
+    else:
+        await message.edit_reply_markup(reply_markup=_tools_keyboard(view))
+        await query.answer(f"{name}: {'off' if name in view.disabled else 'on'}")
 
 
-def _models_keyboard(labels: list[str], current: str) -> InlineKeyboardMarkup:
+def _models_keyboard(labels: tuple[str, ...], current: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -105,83 +78,56 @@ def _models_keyboard(labels: list[str], current: str) -> InlineKeyboardMarkup:
 
 
 async def model_command(
-    message: Message,
-    catalog: FromDishka[ModelCatalog],
-    preferences: FromDishka[PreferencesStore],
-    texts: FromDishka[Texts],
+    message: Message, chat: FromDishka[ChatSettings], texts: FromDishka[Texts]
 ) -> None:
-    chosen = (await preferences.get(message.chat.id)).model
-    current = chosen if chosen and catalog.knows(chosen) else catalog.default
+    current = await chat.model(message.chat.id)
     await message.answer(
         texts.model_current.format(model=current),
-        reply_markup=_models_keyboard(catalog.labels, current),
+        reply_markup=_models_keyboard(chat.models, current),
     )
 
 
 async def choose_model(
-    query: CallbackQuery,
-    catalog: FromDishka[ModelCatalog],
-    preferences: FromDishka[PreferencesStore],
-    admins: FromDishka[ChatAdmins],
-    settings: FromDishka[Settings],
-    texts: FromDishka[Texts],
+    query: CallbackQuery, chat: FromDishka[ChatSettings], texts: FromDishka[Texts]
 ) -> None:
     label = (query.data or "").removeprefix("model:")
     message = query.message
-    if not isinstance(message, Message) or not catalog.knows(label):
+    if not isinstance(message, Message):
         await query.answer(texts.expired)
         return
-    if not await may_configure(message.chat.id, query.from_user.id, admins, settings):
+    change = await chat.choose_model(message.chat.id, query.from_user.id, label)
+    if change is Change.UNKNOWN:
+        await query.answer(texts.expired)
+    elif change is Change.REFUSED:
         await query.answer(texts.model_admins_only, show_alert=True)
-        return
-    await preferences.set_model(message.chat.id, label)
-    await message.edit_text(
-        texts.model_set.format(model=label), reply_markup=_models_keyboard(catalog.labels, label)
-    )
-    await query.answer()
+    else:
+        await message.edit_text(
+            texts.model_set.format(model=label), reply_markup=_models_keyboard(chat.models, label)
+        )
+        await query.answer()
+
+
+PERSONA_ANSWERS = {
+    Change.REFUSED: "persona_admins_only",
+    Change.RESET: "persona_reset",
+    Change.DONE: "persona_set",
+}
 
 
 async def persona_command(
     message: Message,
     command: CommandObject,
-    preferences: FromDishka[PreferencesStore],
-    admins: FromDishka[ChatAdmins],
-    settings: FromDishka[Settings],
+    chat: FromDishka[ChatSettings],
     texts: FromDishka[Texts],
 ) -> None:
-    chat_id, user = message.chat.id, message.from_user
     text = (command.args or "").strip()
     if not text:
-        persona = (await preferences.get(chat_id)).persona or settings.persona
+        persona = await chat.persona(message.chat.id)
         await message.answer(texts.persona_current.format(persona=persona))
         return
-    if user is None or not await may_configure(chat_id, user.id, admins, settings):
-        await message.answer(texts.persona_admins_only)
-        return
-    if text.lower() == "reset":
-        await preferences.set_persona(chat_id, None)
-        await message.answer(texts.persona_reset)
-        return
-    await preferences.set_persona(chat_id, text[:PERSONA_LIMIT])
-    await message.answer(texts.persona_set)
-
-
-async def answer_confirmation(
-    query: CallbackQuery, pending: FromDishka[PendingConfirmations], texts: FromDishka[Texts]
-) -> None:
-    parsed = parse(query.data or "")
-    if parsed is None:
-        await query.answer(texts.expired)
-        return
-    key, allow = parsed
-    owner = pending.owner(key)
-    outcome = pending.answer(key, user_id=query.from_user.id, allow=allow)
-    if outcome is Answer.NOT_YOURS:
-        await query.answer(texts.not_yours.format(user=owner), show_alert=True)
-    elif outcome is Answer.EXPIRED:
-        await query.answer(texts.expired)
-    else:
-        await query.answer()
+    user_id = message.from_user.id if message.from_user else 0
+    change = await chat.set_persona(message.chat.id, user_id, text)
+    await message.answer(getattr(texts, PERSONA_ANSWERS[change]))
 
 
 def router() -> Router:
@@ -190,7 +136,6 @@ def router() -> Router:
     choices.message.register(tools_command, Command("tools"))
     choices.message.register(model_command, Command("model"))
     choices.message.register(persona_command, Command("persona"))
-    choices.callback_query.register(answer_confirmation, F.data.startswith("confirm:"))
     choices.callback_query.register(toggle_tool, F.data.startswith("tool:"))
     choices.callback_query.register(choose_model, F.data.startswith("model:"))
     return choices

@@ -1,0 +1,97 @@
+"""Which updates wait for which: one lane per conversation (chat or topic); stops skip ahead."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+
+from magpie.ingress.ordering import ChatQueues, conversation_of, is_urgent
+
+WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+FORUM = Chat(id=-100, type="supergroup", is_forum=True)
+
+
+def update_with(text: str | None) -> Update:
+    message = Message(message_id=1, date=WHEN, chat=Chat(id=5, type="private"), text=text)
+    return Update(update_id=1, message=message)
+
+
+def in_topic(thread: int | None, *, message_id: int = 1) -> Message:
+    return Message(
+        message_id=message_id,
+        date=WHEN,
+        chat=FORUM,
+        text="hi",
+        message_thread_id=thread,
+        is_topic_message=thread is not None or None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("/stop", True),
+        ("/STOP@Magpie_Bot", True),
+        ("/stop@other_bot", False),
+        ("/stopwatch", False),
+        ("stop", False),
+        ("   ", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_only_stop_requests_skip_the_queue(text: str | None, urgent: bool) -> None:
+    assert is_urgent(update_with(text), "magpie_bot") is urgent
+    assert conversation_of(update_with(text)) == (5, 0)
+
+
+def test_each_forum_topic_is_its_own_lane() -> None:
+    lanes = {
+        conversation_of(Update(update_id=i, message=in_topic(thread)))
+        for i, thread in enumerate([7, 7, 9, None])
+    }
+    assert lanes == {(-100, 7), (-100, 9), (-100, 0)}
+
+
+def test_a_button_waits_in_the_lane_of_the_message_it_is_on() -> None:
+    """Answering a question resumes a turn: it takes its place in that topic's order."""
+    query = CallbackQuery(
+        id="q",
+        from_user=User(id=1, is_bot=False, first_name="Ann"),
+        chat_instance="c",
+        message=in_topic(9, message_id=40),
+        data="approve:1:yes",
+    )
+    update = Update(update_id=1, callback_query=query)
+    assert conversation_of(update) == (-100, 9)
+    assert not is_urgent(update, "magpie_bot")
+
+
+async def test_a_busy_topic_holds_up_only_itself() -> None:
+    queues = ChatQueues()
+    release = asyncio.Event()
+    done: list[str] = []
+    others = {name: asyncio.Event() for name in ("b1", "c1")}
+
+    async def slow() -> None:
+        await release.wait()
+        done.append("a1")
+
+    async def job(name: str) -> None:
+        done.append(name)
+        if name in others:
+            others[name].set()
+
+    queues.submit((-100, 7), slow)
+    queues.submit((-100, 7), lambda: job("a2"))  # same topic: waits for a1
+    queues.submit((-100, 9), lambda: job("b1"))  # another topic: goes on
+    queues.submit((-200, 0), lambda: job("c1"))  # another chat: goes on
+    async with asyncio.timeout(5):  # a guard against hanging, not a measurement
+        await asyncio.gather(*(event.wait() for event in others.values()))
+    assert sorted(done) == ["b1", "c1"]
+    release.set()
+    await queues.join()
+    assert done[2:] == ["a1", "a2"]
