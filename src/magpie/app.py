@@ -31,6 +31,7 @@ from magpie.storage.database import create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
+from magpie.telegram.delivery import Delivery
 from magpie.telegram.routers import build_dispatcher, wire_container
 from magpie.tools.mcp_config import parse_mcp_servers
 
@@ -130,6 +131,7 @@ async def running(
         )
         container = build_container(settings, bot=bot, identity=identity, extra=extra)
         try:
+            bot.session.middleware(await container.get(Delivery))  # the one sending path
             await container.get(Model)  # models (keys!) and tool servers ready before any update
             dispatcher = build_dispatcher()
             wire_container(dispatcher, container)

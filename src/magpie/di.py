@@ -39,6 +39,7 @@ from magpie.storage.notes import SqlNotes
 from magpie.storage.preferences import SqlPreferences
 from magpie.storage.tool_calls import SqlCallLog
 from magpie.telegram.admins import ChatAdmins
+from magpie.telegram.delivery import Delivery
 from magpie.telegram.questions import TelegramQuestions
 from magpie.telegram.streaming import Pacing
 from magpie.texts import ENGLISH, Texts
@@ -177,6 +178,10 @@ class AppProvider(Provider):
     @provide
     def pacing(self) -> Pacing:
         return Pacing()
+
+    @provide
+    def delivery(self, metrics: Metrics) -> Delivery:
+        return Delivery(metrics)
 
     @provide
     def preferences(self, database: Database) -> PreferencesStore:

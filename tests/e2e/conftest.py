@@ -13,15 +13,22 @@ from dishka import Provider, Scope, provide
 
 from magpie.app import Runtime, running, serve
 from magpie.config import Settings, load_settings
+from magpie.observability.metrics import Metrics
 from magpie.sandbox import BotAccount, Chat, FloodPolicy, Message, Sandbox, User
+from magpie.telegram.delivery import Delivery
 from magpie.telegram.streaming import Pacing
 from tests.fakes.llm_vendors import FakeLLMVendors
 
 TOKEN = "7000000001:SANDBOX-e2e"
 
 
+async def no_wait(seconds: float) -> None:
+    """The sending path's backoff and 429 waits, skipped: tests wait for states, not time."""
+
+
 class FastPacing(Provider):
-    """Previews as often as each chunk arrives, so tests see every step without waiting."""
+    """Previews as often as each chunk arrives and retries at once, so tests see every step
+    without waiting."""
 
     scope = Scope.APP
 
@@ -30,6 +37,10 @@ class FastPacing(Provider):
         return Pacing(
             draft_interval=0.0, edit_interval=0.0, typing_interval=60.0, thinking_after=0.0
         )
+
+    @provide(override=True)
+    def delivery(self, metrics: Metrics) -> Delivery:
+        return Delivery(metrics, sleep=no_wait)
 
 
 @dataclass

@@ -46,7 +46,8 @@ async def test_a_blocked_user_costs_a_log_line_not_a_crash(magpie: Harness) -> N
     magpie.sandbox.people.send_text(ann, magpie.account, "are you there?")
     await magpie.settled()
     recorded = await turns(magpie)
-    assert [t.outcome for t in recorded] == ["answered"]
+    assert [t.outcome for t in recorded] == ["undelivered"]  # never "answered"
+    assert "Forbidden" in (recorded[0].error or "")
     db = await magpie.runtime.container.get(Database)
     async with db.read() as connection:
         stored = list(await connection.scalars(select(MessageRow.text)))

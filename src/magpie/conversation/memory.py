@@ -38,7 +38,10 @@ class MemoryConversationStore:
         )
 
     async def answered(self, key: ConversationKey, message_id: int) -> bool:
-        return any(t.key == key and t.trigger_message_id == message_id for t in self.turns)
+        return any(
+            t.key == key and t.trigger_message_id == message_id and t.outcome != "undelivered"
+            for t in self.turns
+        )
 
     async def save_edit(self, message: Incoming) -> None:
         self.incoming[message.key] = [

@@ -37,6 +37,15 @@ class ModelFailure(Exception):
         self.reason = reason
 
 
+class Undelivered(Exception):
+    """The reply did not (all) reach the chat; `delivered` is what did, `reason` why not."""
+
+    def __init__(self, delivered: list[tuple[int, str]], reason: str) -> None:
+        super().__init__(reason)
+        self.delivered = delivered
+        self.reason = reason
+
+
 class ConversationStore(Protocol):
     """Remembers messages and turns; each call is its own short transaction."""
 
@@ -45,7 +54,7 @@ class ConversationStore(Protocol):
         ...
 
     async def answered(self, key: ConversationKey, message_id: int) -> bool:
-        """Whether a turn was already recorded for this message."""
+        """Whether a turn was already recorded for this message (and its reply delivered)."""
         ...
 
     async def history(self, key: ConversationKey, *, limit: int) -> list[Line]: ...
@@ -151,7 +160,8 @@ class ReplyChannel(Protocol):
 
     async def finish(self, text: str, *, ask: int | None = None) -> list[tuple[int, str]]:
         """Deliver the final text; with `ask`, it ends with Allow / Don't buttons for that
-        question. Returns (message_id, text) of every message it ended in."""
+        question. Returns (message_id, text) of every message it ended in; raises Undelivered
+        when it could not be (wholly) delivered."""
         ...
 
 

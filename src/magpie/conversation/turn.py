@@ -27,6 +27,7 @@ from magpie.conversation.ports import (
     Questions,
     ReplyChannel,
     TextSink,
+    Undelivered,
 )
 from magpie.conversation.questions import question_text
 from magpie.conversation.running import RunningTurns
@@ -331,9 +332,12 @@ class Assistant:
                     expires_at=self.clock.now() + timedelta(seconds=self.settings.question_seconds),
                 )
             )
-        sent = await channel.finish(final, ask=approval_id)
+        try:
+            sent = await channel.finish(final, ask=approval_id)
+        except Undelivered as failure:  # recorded as such, then the update fails (not done)
+            sent, outcome, error = failure.delivered, Outcome.UNDELIVERED, failure.reason
         if approval_id is not None:
-            await self._shown(approval_id, sent, final)
+            await self._shown(approval_id, sent if outcome is Outcome.WAITING else [], final)
         record = TurnRecord(
             key=turn.key,
             trigger_message_id=turn.trigger_message_id,
@@ -355,6 +359,8 @@ class Assistant:
             latency_ms=record.latency_ms,
             error=error,
         )
+        if outcome is Outcome.UNDELIVERED:
+            raise Undelivered(list(sent), error or "undelivered")
         return record
 
     async def _shown(self, approval_id: int, sent: list[tuple[int, str]], question: str) -> None:

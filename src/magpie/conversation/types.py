@@ -161,6 +161,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     EMPTY = "empty"
     WAITING = "waiting"  # ended with a question to the person (a tool needs their yes)
+    UNDELIVERED = "undelivered"  # Telegram did not take the reply (the update is not done)
 
 
 class ApprovalStatus(StrEnum):

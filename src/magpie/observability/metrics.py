@@ -31,6 +31,18 @@ class Metrics:
             registry=self.registry,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
         )
+        self.telegram_retries = Counter(
+            "magpie_telegram_retries_total",
+            "Telegram calls tried again, by method and reason (flood: 429; transient: 5xx, reset).",
+            ["method", "reason"],
+            registry=self.registry,
+        )
+        self.telegram_undelivered = Counter(
+            "magpie_telegram_undelivered_total",
+            "Telegram calls that still failed after every retry, by method and reason.",
+            ["method", "reason"],
+            registry=self.registry,
+        )
         self.llm_tokens = Counter(
             "magpie_llm_tokens_total",
             "Tokens sent to and received from models.",

@@ -19,6 +19,7 @@ from magpie.conversation.types import (
     ConversationKey,
     Incoming,
     Line,
+    Outcome,
     Sent,
     Speaker,
     TurnRecord,
@@ -194,6 +195,7 @@ class SqlConversationStore:
                         TurnRow.chat_id == key.chat_id,
                         TurnRow.thread_id == key.thread_id,
                         TurnRow.trigger_message_id == message_id,
+                        TurnRow.outcome != Outcome.UNDELIVERED.value,
                     )
                 )
             )

@@ -2,8 +2,9 @@
 
 Implements the conversation's ReplyChannel. Progress updates are best effort (a 429 or a
 failure only slows or stops the preview); the final message is what counts: it is split to
-Telegram's limits, sent with entities (never parse_mode), falls back to plain text if Telegram
-still refuses the entities, and waits out 429s.
+Telegram's limits, sent with entities (never parse_mode) and falls back to plain text if
+Telegram still refuses the entities. Retries (429s, 5xx, resets) are the sending path's
+(telegram/delivery.py); what still fails raises Undelivered with what did get through.
 """
 
 from __future__ import annotations
@@ -19,18 +20,12 @@ from typing import TypeVar
 
 import structlog
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from magpie.conversation.cleaning import clean_reply
+from magpie.conversation.ports import Undelivered
+from magpie.telegram.delivery import best_effort
 from magpie.telegram.formatting import Formatted, render_markdown, utf16_len
 from magpie.telegram.questions import keyboard
 from magpie.telegram.splitting import split_for_telegram
@@ -49,13 +44,6 @@ class Pacing:
     edit_interval: float = 3.0
     typing_interval: float = 4.5
     thinking_after: float = 0.3  # nothing shows before this: fast answers arrive whole
-    max_retry_after: float = 60.0
-
-
-def _wait_retry_after(state: object) -> float:
-    outcome = getattr(state, "outcome", None)
-    error = outcome.exception() if outcome is not None else None
-    return float(getattr(error, "retry_after", 1))
 
 
 class TelegramReply:
@@ -106,7 +94,7 @@ class TelegramReply:
         if self.private:  # the words so far, or an empty draft (Telegram shows "Thinking…")
             await self._draft(self._rendered(self._early) or Formatted(""))
             return
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), best_effort():
             while True:
                 await self.bot.send_chat_action(
                     self.chat_id, "typing", message_thread_id=self.thread_id
@@ -177,7 +165,8 @@ class TelegramReply:
     async def _preview(self, call: Callable[[], Awaitable[T]]) -> T | None:
         """A preview call: a 429 postpones the next one, any other failure stops previews."""
         try:
-            return await call()
+            with best_effort():
+                return await call()
         except TelegramRetryAfter as error:
             self._next_preview = self.clock() + error.retry_after
         except TelegramAPIError as error:  # any other refusal: previews stop, the answer goes on
@@ -189,7 +178,10 @@ class TelegramReply:
 
     async def finish(self, text: str, *, ask: int | None = None) -> list[tuple[int, str]]:
         """Deliver the final text (its last message with Allow / Don't buttons for question
-        `ask`); returns (message_id, text) of every message it ended in."""
+        `ask`); returns (message_id, text) of every message it ended in.
+
+        Raises Undelivered (with the messages that did get through) when Telegram still
+        refuses after the sending path's retries."""
         self._stop_typing()
         chunks = split_for_telegram(render_markdown(text)) or [Formatted(text.strip() or "…")]
         delivered: list[tuple[int, str]] = []
@@ -202,22 +194,21 @@ class TelegramReply:
                 else:
                     message_id = (await self._final_send(chunk, buttons)).message_id
                 delivered.append((message_id, chunk.text))
-        except TelegramForbiddenError as error:
-            log.warning("reply.forbidden", error=str(error))  # blocked or removed: nothing to do
-        except (TelegramBadRequest, TelegramNetworkError, TelegramServerError) as error:
-            log.error("reply.undeliverable", error=str(error), delivered=len(delivered))
+        except TelegramAPIError as error:
+            log.error("reply.undelivered", error=str(error), delivered=len(delivered))
+            raise Undelivered(delivered, f"{type(error).__name__}: {error}"[:300]) from error
         return delivered
 
     async def _final_send(
         self, chunk: Formatted, buttons: InlineKeyboardMarkup | None = None
     ) -> Message:
         try:
-            return await self._retrying(lambda: self._send(chunk, buttons))
+            return await self._send(chunk, buttons)
         except TelegramBadRequest as error:
             if "entit" not in str(error).lower():
                 raise
             log.warning("reply.entities_refused", error=str(error))
-            return await self._retrying(lambda: self._send(chunk.plain(), buttons))
+            return await self._send(chunk.plain(), buttons)
 
     async def _final_edit(
         self, message_id: int, chunk: Formatted, buttons: InlineKeyboardMarkup | None = None
@@ -225,7 +216,7 @@ class TelegramReply:
         """Turn the streamed preview into the final text (plain text if entities are refused)."""
         for attempt in (chunk, chunk.plain()):
             try:
-                await self._retrying(functools.partial(self._edit, message_id, attempt, buttons))
+                await self._edit(message_id, attempt, buttons)
                 return message_id
             except TelegramBadRequest as error:
                 if "not modified" in str(error):
@@ -261,15 +252,3 @@ class TelegramReply:
             reply_parameters=reply,
             reply_markup=buttons,
         )
-
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Wait out Telegram's 429s (its retry_after), a few times at most."""
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(TelegramRetryAfter),
-            wait=_wait_retry_after,
-            stop=stop_after_attempt(5),
-            reraise=True,
-        ):
-            with attempt:
-                return await call()
-        raise AssertionError("unreachable")
