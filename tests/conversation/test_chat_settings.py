@@ -11,9 +11,14 @@ GROUP, ANN, BOB, OPERATOR = -100, 1, 2, 99
 
 
 class GroupAdmins:
-    """Ann administers the group; a private chat belongs to its person."""
+    """Ann administers the group; a private chat belongs to its person. Remembers how it
+    was asked (cached or fresh)."""
 
-    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+    def __init__(self) -> None:
+        self.fresh: list[bool] = []
+
+    async def is_admin(self, chat_id: int, user_id: int, *, fresh: bool = False) -> bool:
+        self.fresh.append(fresh)
         return chat_id == user_id or (chat_id == GROUP and user_id == ANN)
 
 
@@ -29,10 +34,12 @@ class Log:
         return [Call("calculate", "ok", 3)][:limit]
 
 
-def settings(preferences: MemoryPreferences | None = None) -> ChatSettings:
+def settings(
+    preferences: MemoryPreferences | None = None, admins: GroupAdmins | None = None
+) -> ChatSettings:
     return ChatSettings(
         preferences or MemoryPreferences(),
-        GroupAdmins(),
+        admins or GroupAdmins(),
         Log(),
         bot_admins=frozenset({OPERATOR}),
         tools=["weather", "calculate"],
@@ -81,3 +88,14 @@ async def test_a_persona_is_set_cut_to_its_limit_and_reset() -> None:
     assert persona.startswith("Arr. ") and len(persona) == PERSONA_LIMIT
     assert await chat.set_persona(GROUP, ANN, "RESET") is Change.RESET
     assert await chat.persona(GROUP) == "You are Magpie."
+
+
+async def test_a_change_asks_telegram_afresh_and_a_look_may_use_what_is_remembered() -> None:
+    """A demoted admin must not keep changing settings on the strength of a cached answer."""
+    admins = GroupAdmins()
+    chat = settings(admins=admins)
+    await chat.tools(GROUP, ANN)
+    await chat.toggle_tool(GROUP, ANN, "calculate")
+    await chat.set_persona(GROUP, ANN, "Be kind.")
+    await chat.choose_model(GROUP, ANN, "offline")
+    assert admins.fresh == [False, True, True, True]

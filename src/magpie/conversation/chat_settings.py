@@ -17,9 +17,9 @@ PERSONA_LIMIT = 2000  # characters
 
 
 class Admins(Protocol):
-    """Who administers a chat (a private chat belongs to its person)."""
+    """Who administers a chat (a private chat belongs to its person); `fresh` asks anew."""
 
-    async def is_admin(self, chat_id: int, user_id: int) -> bool: ...
+    async def is_admin(self, chat_id: int, user_id: int, *, fresh: bool = False) -> bool: ...
 
 
 class ToolCall(Protocol):
@@ -84,8 +84,11 @@ class ChatSettings:
         self.models = tuple(models)
         self.default_persona = persona
 
-    async def may_configure(self, chat_id: int, user_id: int) -> bool:
-        return user_id in self.bot_admins or await self.admins.is_admin(chat_id, user_id)
+    async def may_configure(self, chat_id: int, user_id: int, *, fresh: bool = False) -> bool:
+        """Changes ask afresh: rights taken away a moment ago must not still count."""
+        if user_id in self.bot_admins:
+            return True
+        return await self.admins.is_admin(chat_id, user_id, fresh=fresh)
 
     async def tools(self, chat_id: int, user_id: int, *, recent: int = 0) -> ToolsView:
         """The tools; with `recent`, that many latest calls too (for those who may change)."""
@@ -96,13 +99,15 @@ class ChatSettings:
 
     async def toggle_tool(self, chat_id: int, user_id: int, name: str) -> tuple[Change, ToolsView]:
         """Switch a tool on if it was off, off if it was on."""
-        view = await self.tools(chat_id, user_id)
         if name not in self.tool_names:
-            return Change.UNKNOWN, view
-        if not view.may_change:
-            return Change.REFUSED, view
-        await self.preferences.set_tool(chat_id, name, enabled=name in view.disabled)
-        return Change.DONE, await self.tools(chat_id, user_id)
+            return Change.UNKNOWN, await self.tools(chat_id, user_id)
+        may = await self.may_configure(chat_id, user_id, fresh=True)
+        disabled = (await self.preferences.get(chat_id)).disabled_tools
+        if may:
+            await self.preferences.set_tool(chat_id, name, enabled=name in disabled)
+            disabled = (await self.preferences.get(chat_id)).disabled_tools
+        view = ToolsView(self.tool_names, disabled, may)
+        return (Change.DONE if may else Change.REFUSED), view
 
     async def model(self, chat_id: int) -> str:
         """The chat's model: its choice if that is still offered, else the default."""
@@ -112,7 +117,7 @@ class ChatSettings:
     async def choose_model(self, chat_id: int, user_id: int, label: str) -> Change:
         if label not in self.models:
             return Change.UNKNOWN
-        if not await self.may_configure(chat_id, user_id):
+        if not await self.may_configure(chat_id, user_id, fresh=True):
             return Change.REFUSED
         await self.preferences.set_model(chat_id, label)
         return Change.DONE
@@ -122,7 +127,7 @@ class ChatSettings:
 
     async def set_persona(self, chat_id: int, user_id: int, text: str) -> Change:
         """A new persona (cut to PERSONA_LIMIT), or "reset" for the default."""
-        if not await self.may_configure(chat_id, user_id):
+        if not await self.may_configure(chat_id, user_id, fresh=True):
             return Change.REFUSED
         if text.strip().lower() == "reset":
             await self.preferences.set_persona(chat_id, None)

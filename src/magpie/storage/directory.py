@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from sqlalchemy import func
 
 from magpie.storage.database import Database
@@ -39,8 +39,7 @@ class Directory:
 
     def __init__(self, db: Database, *, remember_last: int = 10_000) -> None:
         self.db = db
-        self._written: OrderedDict[object, None] = OrderedDict()
-        self._capacity = remember_last
+        self._written: LRUCache[object, bool] = LRUCache(remember_last)
 
     async def remember(
         self,
@@ -50,8 +49,7 @@ class Directory:
         topic: tuple[int, str | None] | None = None,
     ) -> None:
         fingerprint = (tuple(users), chat, topic)
-        if fingerprint in self._written:
-            self._written.move_to_end(fingerprint)
+        if self._written.get(fingerprint):  # a read marks it recently used
             return
         async with self.db.write() as connection:
             for user in users:
@@ -97,6 +95,4 @@ class Directory:
                             index_elements=["chat_id", "thread_id"]
                         )
                     await connection.execute(statement)
-        self._written[fingerprint] = None
-        if len(self._written) > self._capacity:
-            self._written.popitem(last=False)
+        self._written[fingerprint] = True

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import bindparam, func, select
 
 from magpie.conversation.types import Preferences
@@ -33,17 +33,14 @@ class SqlPreferences:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
-        self.ttl = ttl
-        self.size = size
-        self.clock = clock
-        self._known: OrderedDict[int, tuple[float, Preferences]] = OrderedDict()
-        self._changes: dict[int, int] = {}  # per chat, so a read that raced a change is dropped
+        self._known: TTLCache[int, Preferences] = TTLCache(size, ttl, timer=clock)
+        self._changes = 0  # a read that raced any change is not remembered
 
     async def get(self, chat_id: int) -> Preferences:
         known = self._known.get(chat_id)
-        if known is not None and known[0] > self.clock():
-            return known[1]
-        changes = self._changes.get(chat_id, 0)
+        if known is not None:
+            return known
+        changes = self._changes
         async with self.db.read() as connection:
             row = (await connection.execute(_GET, {"chat_id": chat_id})).first()
         preferences = (
@@ -55,11 +52,8 @@ class SqlPreferences:
                 disabled_tools=frozenset(json.loads(row.disabled_tools or "[]")),
             )
         )
-        if self._changes.get(chat_id, 0) == changes:
-            self._known[chat_id] = (self.clock() + self.ttl, preferences)
-            self._known.move_to_end(chat_id)
-            if len(self._known) > self.size:
-                self._known.popitem(last=False)
+        if self._changes == changes:
+            self._known[chat_id] = preferences
         return preferences
 
     async def _upsert(self, chat_id: int, values: dict[str, Any]) -> None:
@@ -71,7 +65,7 @@ class SqlPreferences:
                     index_elements=["chat_id"], set_={**values, "updated_at": func.now()}
                 )
             )
-        self._changes[chat_id] = self._changes.get(chat_id, 0) + 1
+        self._changes += 1
         self._known.pop(chat_id, None)
 
     async def set_model(self, chat_id: int, model: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Who administers a chat, asked from Telegram and remembered for a few minutes."""
+"""Who administers a chat, asked from Telegram and remembered briefly (and boundedly)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,39 @@ from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from cachetools import TTLCache
 
 
 class ChatAdmins:
-    """getChatAdministrators, cached per chat (admins change rarely; answers must be quick)."""
+    """getChatAdministrators, cached per chat for `ttl` seconds, for at most `size` chats.
+
+    Every message asks (tools act with the sender's rights), so the answer is remembered; a
+    demoted admin keeps their rights at most `ttl` seconds. Changing a chat's settings asks
+    Telegram afresh (`fresh=True`).
+    """
 
     def __init__(
-        self, bot: Bot, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic
+        self,
+        bot: Bot,
+        *,
+        ttl: float = 10.0,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot = bot
-        self.ttl = ttl
-        self.clock = clock
-        self._cache: dict[int, tuple[float, frozenset[int]]] = {}
+        self._cache: TTLCache[int, frozenset[int]] = TTLCache(size, ttl, timer=clock)
 
-    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+    async def is_admin(self, chat_id: int, user_id: int, *, fresh: bool = False) -> bool:
         if chat_id > 0:
             return chat_id == user_id  # a private chat belongs to its person
-        cached = self._cache.get(chat_id)
-        if cached is None or self.clock() - cached[0] > self.ttl:
+        admins = None if fresh else self._cache.get(chat_id)
+        if admins is None:
             try:
-                admins = await self.bot.get_chat_administrators(chat_id)
+                members = await self.bot.get_chat_administrators(chat_id)
             except TelegramAPIError:
                 return False
-            cached = (self.clock(), frozenset(member.user.id for member in admins))
-            self._cache[chat_id] = cached
-        return user_id in cached[1]
+            admins = self._cache[chat_id] = frozenset(member.user.id for member in members)
+        return user_id in admins
 
     def forget(self, chat_id: int) -> None:
         self._cache.pop(chat_id, None)

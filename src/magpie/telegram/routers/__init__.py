@@ -13,7 +13,7 @@ from magpie.telegram.routers import approvals, chat, commands, errors, membershi
 def build_dispatcher() -> Dispatcher:
     """Commands first, then buttons and membership changes, then ordinary messages; errors
     at the top."""
-    dispatcher = Dispatcher(name="magpie")
+    dispatcher = Dispatcher(name="magpie", disable_fsm=True)  # no handler keeps FSM state
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.include_routers(
         commands.router(),
