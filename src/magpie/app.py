@@ -78,7 +78,6 @@ async def identify(bot: Bot, settings: Settings) -> User:
         ) from None
 
 
-SHUTDOWN_GRACE_SECONDS = 15.0
 QUESTION_SWEEP_SECONDS = 5.0
 
 
@@ -92,13 +91,12 @@ async def sweep_questions(assistant: Assistant, *, every: float = QUESTION_SWEEP
         await asyncio.sleep(every)
 
 
-async def finish_in_flight(pipeline: UpdatePipeline) -> None:
-    """Let replies being written finish (briefly); what is cut off is redone at next start."""
-    try:
-        await asyncio.wait_for(pipeline.queues.join(), SHUTDOWN_GRACE_SECONDS)
-    except TimeoutError:
-        log.warning("magpie.shutdown_cut_short", still_running=pipeline.queues.busy)
-    await pipeline.queues.cancel()
+async def finish_in_flight(pipeline: UpdatePipeline, grace: float) -> None:
+    """Start no new turn; let those being written finish within `grace` seconds. What is cut
+    off (or never started) stays pending in the inbox and is handled at the next start."""
+    cut = await pipeline.queues.settle(grace)
+    if cut:
+        log.warning("magpie.shutdown_cut_short", still_running=cut, grace_seconds=grace)
 
 
 @dataclass
@@ -152,7 +150,7 @@ async def running(
                     yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
             finally:
                 sweeper.cancel()
-                await finish_in_flight(pipeline)
+                await finish_in_flight(pipeline, settings.shutdown_grace_seconds)
                 await dispatcher.emit_shutdown(bot=bot)
         finally:
             await container.close()

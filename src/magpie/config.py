@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     turn_timeout_seconds: float = Field(default=180.0, gt=0)
     turn_max_tokens: int = Field(default=60_000, ge=1000)
     tool_confirm_seconds: float = Field(default=600.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=8.0, ge=0)
     mcp_servers: str = "[]"  # JSON list; see docs/tools.md
     searxng_url: str | None = None
     open_meteo_url: str = "https://api.open-meteo.com/v1/forecast"

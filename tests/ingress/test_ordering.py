@@ -95,3 +95,36 @@ async def test_a_busy_topic_holds_up_only_itself() -> None:
     release.set()
     await queues.join()
     assert done[2:] == ["a1", "a2"]
+
+
+async def test_shutting_down_starts_nothing_new_and_cuts_only_what_overruns_the_grace() -> None:
+    queues = ChatQueues()
+    started: list[str] = []
+    quick_started, slow_started = asyncio.Event(), asyncio.Event()
+    finish_quick = asyncio.Event()
+
+    async def quick() -> None:
+        started.append("quick")
+        quick_started.set()
+        await finish_quick.wait()
+
+    async def slow() -> None:
+        started.append("slow")
+        slow_started.set()
+        await asyncio.Event().wait()  # never finishes by itself
+
+    async def later(name: str) -> None:
+        started.append(name)
+
+    queues.submit((1, 0), quick)
+    queues.submit((1, 0), lambda: later("queued behind quick"))
+    queues.submit((2, 0), slow)
+    async with asyncio.timeout(5):
+        await quick_started.wait()
+        await slow_started.wait()
+    settling = asyncio.create_task(queues.settle(grace=0.2))
+    await asyncio.sleep(0)  # settle has begun: nothing new may start from here on
+    queues.submit((3, 0), lambda: later("arrived during shutdown"))
+    finish_quick.set()
+    assert await settling == 1  # the slow one was cut short; the quick one finished
+    assert started == ["quick", "slow"]  # the queued job and the late one stay for next start

@@ -61,8 +61,11 @@ class ChatQueues:
         self._queues: dict[Lane, list[Job]] = {}
         self._slots = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
 
     def submit(self, lane: Lane | None, job: Job, *, urgent: bool = False) -> None:
+        if self._closing:
+            return  # shutting down: the update stays pending in the inbox for the next start
         if lane is None or urgent:
             self._spawn(self._run_one(job))
             return
@@ -78,14 +81,18 @@ class ChatQueues:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def cancel(self) -> None:
-        for task in list(self._tasks):
+    async def settle(self, grace: float) -> int:
+        """Shutting down: start nothing new, let what runs finish within `grace` seconds,
+        cancel the rest. Returns how many were cut short (their updates stay pending)."""
+        self._closing = True
+        running = list(self._tasks)
+        if not running:
+            return 0
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    @property
-    def busy(self) -> int:
-        return len(self._tasks)
+        await asyncio.gather(*late, return_exceptions=True)
+        return len(late)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -94,13 +101,14 @@ class ChatQueues:
 
     async def _run_one(self, job: Job) -> None:
         async with self._slots:
-            await job()
+            if not self._closing:
+                await job()
 
     async def _drain(self, lane: Lane) -> None:
         queue = self._queues[lane]
         try:
             async with self._slots:
-                while queue:
+                while queue and not self._closing:
                     job = queue.pop(0)
                     await job()
         finally:
