@@ -26,7 +26,7 @@ from magpie.ingress.polling import poll
 from magpie.ingress.webhook import webhook_app
 from magpie.observability.http import add_observability_routes
 from magpie.observability.metrics import Metrics
-from magpie.storage.database import create_engine
+from magpie.storage.database import start_up_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
@@ -47,8 +47,9 @@ COMMANDS = [
 
 async def prepare_database(settings: Settings) -> None:
     """Apply pending migrations, or refuse to start when AUTO_MIGRATE is off."""
-    engine = create_engine(settings.sqlalchemy_url, pooled=False)
-    try:
+    async with start_up_engine(
+        settings.sqlalchemy_url, setting=settings.database_setting
+    ) as engine:
         todo = await pending(engine)
         if todo and not settings.auto_migrate:
             raise ConfigError(
@@ -58,8 +59,6 @@ async def prepare_database(settings: Settings) -> None:
         if todo:
             await upgrade(engine)
             log.info("database.migrated", revisions=todo)
-    finally:
-        await engine.dispose()
 
 
 async def identify(bot: Bot, settings: Settings) -> User:

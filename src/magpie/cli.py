@@ -46,21 +46,22 @@ def _until_signal() -> asyncio.Event:
 
 
 async def _run() -> None:
-    from magpie.app import running, serve
+    settings = load_settings()  # first: a bad setting is reported before the heavy imports
+    from magpie.app import running, serve  # then the imports, whose set-up chatter is not logged
 
-    settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     async with running(settings) as runtime:
         await serve(runtime, stop=_until_signal())
 
 
 async def _migrate(downgrade_to: str | None) -> None:
-    from magpie.storage.database import create_engine
+    settings = load_settings()
+    from magpie.storage.database import start_up_engine
     from magpie.storage.migrate import downgrade, pending, upgrade
 
-    settings = load_settings()
-    engine = create_engine(settings.sqlalchemy_url, pooled=False)
-    try:
+    async with start_up_engine(
+        settings.sqlalchemy_url, setting=settings.database_setting
+    ) as engine:
         if downgrade_to:
             await downgrade(engine, downgrade_to)
             print(f"Downgraded to {downgrade_to}.")
@@ -68,8 +69,6 @@ async def _migrate(downgrade_to: str | None) -> None:
         todo = await pending(engine)
         await upgrade(engine)
         print(f"Applied {len(todo)} migration(s)." if todo else "The database is up to date.")
-    finally:
-        await engine.dispose()
 
 
 async def _sandbox(args: argparse.Namespace) -> None:
