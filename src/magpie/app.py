@@ -16,7 +16,6 @@ from aiogram.types import BotCommand, User
 from aiohttp import web
 from dishka import AsyncContainer, Provider
 
-from magpie.collector import tuned_for_serving
 from magpie.config import ConfigError, Settings
 from magpie.conversation.ports import Model
 from magpie.conversation.types import Identity
@@ -132,8 +131,7 @@ async def running(
             recovered = await pipeline.recover()
             log.info("magpie.ready", bot=identity.username, recovered=recovered)
             try:
-                with tuned_for_serving():
-                    yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
+                yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
             finally:
                 await finish_in_flight(pipeline)
                 await dispatcher.emit_shutdown(bot=bot)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from magpie.config import ConfigError, load_settings
+from magpie.config import ConfigError, Settings, load_settings
 from magpie.observability.logging import configure_logging
 
 SubParsers = argparse._SubParsersAction
@@ -47,11 +47,20 @@ def _until_signal() -> asyncio.Event:
 
 async def _run() -> None:
     settings = load_settings()  # first: a bad setting is reported before the heavy imports
-    from magpie.app import running, serve  # then the imports, whose set-up chatter is not logged
+    import magpie.app  # noqa: F401 (then the imports, whose set-up chatter is not logged)
 
     configure_logging(settings.log_level, settings.log_format)
+    await serve_until(settings, stop=_until_signal())
+
+
+async def serve_until(settings: Settings, *, stop: asyncio.Event) -> None:
+    """What `magpie run` does once configured: start Magpie, tune the collector, serve."""
+    from magpie.app import running, serve
+    from magpie.collector import tuned_for_serving
+
     async with running(settings) as runtime:
-        await serve(runtime, stop=_until_signal())
+        with tuned_for_serving() if settings.gc_tuning else contextlib.nullcontext():
+            await serve(runtime, stop=stop)
 
 
 async def _migrate(downgrade_to: str | None) -> None:

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=6000, ge=200)
 
     metrics_listen: str | None = None  # host:port for /metrics and /healthz (polling mode)
+    gc_tuning: bool = True  # `magpie run` tunes the garbage collector for serving (collector.py)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
