@@ -30,18 +30,23 @@ from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
 from magpie.telegram.routers import build_dispatcher, wire_container
+from magpie.texts import Texts
 from magpie.tools.mcp_config import parse_mcp_servers
 
 log = structlog.get_logger(__name__)
-COMMANDS = [
-    BotCommand(command="new", description="Start a fresh conversation"),
-    BotCommand(command="stop", description="Stop the answer being written"),
-    BotCommand(command="retry", description="Answer my last message again"),
-    BotCommand(command="tools", description="Tools in this chat (admins switch them)"),
-    BotCommand(command="model", description="Choose the model for this chat"),
-    BotCommand(command="persona", description="Show or set this chat's persona"),
-    BotCommand(command="help", description="What I can do"),
-]
+
+
+def bot_commands(texts: Texts) -> list[BotCommand]:
+    """The command menu Telegram shows by the input field, in the bot's language."""
+    return [
+        BotCommand(command="new", description=texts.command_new),
+        BotCommand(command="stop", description=texts.command_stop),
+        BotCommand(command="retry", description=texts.command_retry),
+        BotCommand(command="tools", description=texts.command_tools),
+        BotCommand(command="model", description=texts.command_model),
+        BotCommand(command="persona", description=texts.command_persona),
+        BotCommand(command="help", description=texts.command_help),
+    ]
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -120,7 +125,7 @@ async def running(
             dispatcher = build_dispatcher()
             wire_container(dispatcher, container)
             await dispatcher.emit_startup(bot=bot)
-            await bot.set_my_commands(COMMANDS)
+            await bot.set_my_commands(bot_commands(await container.get(Texts)))
             pipeline = UpdatePipeline(
                 dispatcher=dispatcher,
                 bot=bot,
