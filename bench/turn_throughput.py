@@ -48,6 +48,7 @@ from sqlalchemy import select
 
 from bench._procs import free_port, percentile, process
 from magpie.app import running, serve
+from magpie.collector import tuned_for_serving
 from magpie.config import load_settings
 from magpie.llm.catalog import ModelCatalog
 from magpie.observability.logging import configure_logging
@@ -166,16 +167,17 @@ async def magpie(
         )
         stop = asyncio.Event()
         async with running(settings, extra=[InstantModels()]) as runtime:
-            serving = asyncio.create_task(serve(runtime, stop=stop))
-            seconds = await drive(base, messages=messages, users=users)
-            await runtime.pipeline.queues.join()
-            db = await runtime.container.get(Database)
-            async with db.read() as connection:
-                latencies = [
-                    ms / 1000 for ms in await connection.scalars(select(TurnRow.latency_ms))
-                ]
-            stop.set()
-            await serving
+            with tuned_for_serving():  # as `magpie run` does (GC_TUNING)
+                serving = asyncio.create_task(serve(runtime, stop=stop))
+                seconds = await drive(base, messages=messages, users=users)
+                await runtime.pipeline.queues.join()
+                db = await runtime.container.get(Database)
+                async with db.read() as connection:
+                    latencies = [
+                        ms / 1000 for ms in await connection.scalars(select(TurnRow.latency_ms))
+                    ]
+                stop.set()
+                await serving
     return seconds, latencies
 
 

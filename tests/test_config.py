@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from magpie.config import ConfigError, load_settings
 
@@ -80,9 +82,14 @@ def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def magpie_run(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
     """`magpie run` in an empty directory with only these variables (and PATH, HOME) set."""
+    return magpie(tmp_path, "run", **variables)
+
+
+def magpie(tmp_path: Path, *command: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`magpie <command>` in an empty directory with only these variables (and PATH, HOME) set."""
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **variables}
-    return subprocess.run(
-        [sys.executable, "-m", "magpie.cli", "run"],
+    return subprocess.run(  # noqa: S603 (this interpreter, our own module)
+        [sys.executable, "-m", "magpie.cli", *command],
         capture_output=True,
         text=True,
         env=env,
@@ -124,3 +131,97 @@ def test_an_unreachable_bot_api_server_is_one_line(tmp_path: Path) -> None:
         .splitlines()[-1]
         .startswith("magpie: TELEGRAM_API_URL='http://127.0.0.1:9' cannot be reached")
     )
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        ("notaurl", "magpie: DATABASE_URL='notaurl' is invalid: expected postgresql://"),
+        ("mysql://u:p@h/db", "magpie: DATABASE_URL='mysql://u:***@h/db' is invalid: expected"),
+        (
+            "postgresql://u:secret@127.0.0.1:1/db",  # nothing listens on port 1
+            "magpie: DATABASE_URL='postgresql://u:***@127.0.0.1:1/db' cannot be reached: ",
+        ),
+    ],
+)
+def test_a_bad_database_url_stops_start_up_with_one_masked_line(
+    tmp_path: Path, command: str, url: str, line: str
+) -> None:
+    done = magpie(tmp_path, command, TELEGRAM_BOT_TOKEN="123:abc", DATABASE_URL=url)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(line)
+    assert ":p@" not in done.stderr and "secret" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+def test_a_database_that_refuses_the_login_is_one_line(tmp_path: Path, command: str) -> None:
+    server = os.environ.get("MAGPIE_TEST_POSTGRES_URL", "")
+    if not server:
+        pytest.skip("needs MAGPIE_TEST_POSTGRES_URL")
+    host = server.split("@", 1)[1].split("/", 1)[0]
+    url = f"postgresql://nobody_here:secret@{host}/magpie"
+    done = magpie(tmp_path, command, TELEGRAM_BOT_TOKEN="123:abc", DATABASE_URL=url)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"magpie: DATABASE_URL='postgresql://nobody_here:***@{host}/magpie' cannot be opened: "
+        'role "nobody_here" does not exist'
+    ]
+
+
+def test_an_sqlite_file_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file where the data directory should be")
+    done = magpie(tmp_path, "migrate", DATA_DIR=str(tmp_path / "taken"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"magpie: DATA_DIR={str(tmp_path / 'taken')!r} cannot be opened: "
+        f"[Errno 17] File exists: {str(tmp_path / 'taken')!r}"
+    ]
+
+
+def test_credentials_in_the_bot_api_url_are_masked(tmp_path: Path) -> None:
+    invalid = magpie_run(tmp_path, TELEGRAM_API_URL="ftp://ann:hunter2@example.org")
+    assert invalid.stderr.strip().splitlines() == [
+        "magpie: TELEGRAM_API_URL='ftp://ann:***@example.org' is invalid: "
+        "expected an http:// or https:// URL"
+    ]
+    unreachable = magpie_run(
+        tmp_path, TELEGRAM_BOT_TOKEN="123:abc", TELEGRAM_API_URL="http://ann:hunter2@127.0.0.1:9"
+    )
+    assert unreachable.returncode == 2
+    assert (
+        unreachable.stderr.strip()
+        .splitlines()[-1]
+        .startswith("magpie: TELEGRAM_API_URL='http://ann:***@127.0.0.1:9' cannot be reached")
+    )
+    assert "hunter2" not in unreachable.stderr + unreachable.stdout
+
+
+USERS = st.text(st.characters(exclude_characters=":/@'\"", exclude_categories=("Z", "C")))
+PASSWORDS = st.text(
+    st.characters(exclude_characters="'\"", exclude_categories=("Z", "C")), min_size=1
+)
+HOSTS = st.from_regex(r"[a-z0-9][a-z0-9.-]{0,20}(:[0-9]{1,5})?", fullmatch=True)
+
+
+@given(user=USERS, password=PASSWORDS, host=HOSTS)
+def test_a_password_in_any_url_is_masked_in_a_config_error(
+    user: str, password: str, host: str
+) -> None:
+    url = f"postgresql://{user}:{password}@{host}/magpie"
+    error = ConfigError(f"DATABASE_URL={url!r} cannot be reached: refused")
+    masked = f"postgresql://{user}:***@{host}/magpie"
+    assert str(error) == f"DATABASE_URL={masked!r} cannot be reached: refused"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TELEGRAM_API_URL='http://127.0.0.1:9' cannot be reached",
+        "DATABASE_URL='postgresql://magpie@db:5432/magpie' cannot be reached",
+        "MCP_SERVERS is invalid: servers[0]: url: String should match pattern '^https?://'",
+    ],
+)
+def test_messages_without_a_password_are_left_alone(text: str) -> None:
+    assert str(ConfigError(text)) == text

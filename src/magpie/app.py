@@ -16,7 +16,6 @@ from aiogram.types import BotCommand, User
 from aiohttp import web
 from dishka import AsyncContainer, Provider
 
-from magpie.collector import tuned_for_serving
 from magpie.config import ConfigError, Settings
 from magpie.conversation.ports import Model
 from magpie.conversation.turn import Assistant
@@ -27,30 +26,36 @@ from magpie.ingress.polling import poll
 from magpie.ingress.webhook import webhook_app
 from magpie.observability.http import add_observability_routes
 from magpie.observability.metrics import Metrics
-from magpie.storage.database import create_engine
+from magpie.storage.database import start_up_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import pending, upgrade
 from magpie.telegram.bot import create_bot
 from magpie.telegram.delivery import Delivery
 from magpie.telegram.routers import build_dispatcher, wire_container
+from magpie.texts import Texts
 from magpie.tools.mcp_config import parse_mcp_servers
 
 log = structlog.get_logger(__name__)
-COMMANDS = [
-    BotCommand(command="new", description="Start a fresh conversation"),
-    BotCommand(command="stop", description="Stop the answer being written"),
-    BotCommand(command="retry", description="Answer my last message again"),
-    BotCommand(command="tools", description="Tools in this chat (admins switch them)"),
-    BotCommand(command="model", description="Choose the model for this chat"),
-    BotCommand(command="persona", description="Show or set this chat's persona"),
-    BotCommand(command="help", description="What I can do"),
-]
+
+
+def bot_commands(texts: Texts) -> list[BotCommand]:
+    """The command menu Telegram shows by the input field, in the bot's language."""
+    return [
+        BotCommand(command="new", description=texts.command_new),
+        BotCommand(command="stop", description=texts.command_stop),
+        BotCommand(command="retry", description=texts.command_retry),
+        BotCommand(command="tools", description=texts.command_tools),
+        BotCommand(command="model", description=texts.command_model),
+        BotCommand(command="persona", description=texts.command_persona),
+        BotCommand(command="help", description=texts.command_help),
+    ]
 
 
 async def prepare_database(settings: Settings) -> None:
     """Apply pending migrations, or refuse to start when AUTO_MIGRATE is off."""
-    engine = create_engine(settings.sqlalchemy_url, pooled=False)
-    try:
+    async with start_up_engine(
+        settings.sqlalchemy_url, setting=settings.database_setting
+    ) as engine:
         todo = await pending(engine)
         if todo and not settings.auto_migrate:
             raise ConfigError(
@@ -60,8 +65,6 @@ async def prepare_database(settings: Settings) -> None:
         if todo:
             await upgrade(engine)
             log.info("database.migrated", revisions=todo)
-    finally:
-        await engine.dispose()
 
 
 async def identify(bot: Bot, settings: Settings) -> User:
@@ -134,7 +137,7 @@ async def running(
             dispatcher = build_dispatcher()
             wire_container(dispatcher, container)
             await dispatcher.emit_startup(bot=bot)
-            await bot.set_my_commands(COMMANDS)
+            await bot.set_my_commands(bot_commands(await container.get(Texts)))
             pipeline = UpdatePipeline(
                 dispatcher=dispatcher,
                 bot=bot,
@@ -146,8 +149,7 @@ async def running(
             sweeper = asyncio.create_task(sweep_questions(await container.get(Assistant)))
             log.info("magpie.ready", bot=identity.username, recovered=recovered)
             try:
-                with tuned_for_serving():
-                    yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
+                yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
             finally:
                 sweeper.cancel()
                 await finish_in_flight(pipeline, settings.shutdown_grace_seconds)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from magpie.config import ConfigError, load_settings
+from magpie.config import ConfigError, Settings, load_settings
 from magpie.observability.logging import configure_logging
 
 SubParsers = argparse._SubParsersAction
@@ -46,21 +46,31 @@ def _until_signal() -> asyncio.Event:
 
 
 async def _run() -> None:
-    from magpie.app import running, serve
+    settings = load_settings()  # first: a bad setting is reported before the heavy imports
+    import magpie.app  # noqa: F401 (then the imports, whose set-up chatter is not logged)
 
-    settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    await serve_until(settings, stop=_until_signal())
+
+
+async def serve_until(settings: Settings, *, stop: asyncio.Event) -> None:
+    """What `magpie run` does once configured: start Magpie, tune the collector, serve."""
+    from magpie.app import running, serve
+    from magpie.collector import tuned_for_serving
+
     async with running(settings) as runtime:
-        await serve(runtime, stop=_until_signal())
+        with tuned_for_serving() if settings.gc_tuning else contextlib.nullcontext():
+            await serve(runtime, stop=stop)
 
 
 async def _migrate(downgrade_to: str | None) -> None:
-    from magpie.storage.database import create_engine
+    settings = load_settings()
+    from magpie.storage.database import start_up_engine
     from magpie.storage.migrate import downgrade, pending, upgrade
 
-    settings = load_settings()
-    engine = create_engine(settings.sqlalchemy_url, pooled=False)
-    try:
+    async with start_up_engine(
+        settings.sqlalchemy_url, setting=settings.database_setting
+    ) as engine:
         if downgrade_to:
             await downgrade(engine, downgrade_to)
             print(f"Downgraded to {downgrade_to}.")
@@ -68,8 +78,6 @@ async def _migrate(downgrade_to: str | None) -> None:
         todo = await pending(engine)
         await upgrade(engine)
         print(f"Applied {len(todo)} migration(s)." if todo else "The database is up to date.")
-    finally:
-        await engine.dispose()
 
 
 async def _sandbox(args: argparse.Namespace) -> None:

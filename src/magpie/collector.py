@@ -7,6 +7,9 @@ seconds; young collections run every 700 allocations, and a single turn allocate
 thousands of objects. Measured in bench/turn_throughput.py, collection was a sixth of a turn's
 CPU. So, once started: collect, freeze what is left (gc.freeze: never scanned again), and
 collect the young generation less often. Undone at shutdown. See docs/adr/0008.
+
+These settings are process-wide, so only `magpie run` applies them (GC_TUNING, on by default);
+an application or test that embeds Magpie through `app.running()` keeps its own.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's def
 
 @contextlib.contextmanager
 def tuned_for_serving() -> Iterator[None]:
+    """Freeze what start-up left and collect young objects less often, until the block ends."""
     before = gc.get_threshold()
     gc.collect()
     gc.freeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,27 @@ DEFAULT_PERSONA = (
 
 
 class ConfigError(Exception):
-    """An invalid setting; the message is one line naming the variable, value and expectation."""
+    """An invalid setting; the message is one line naming the variable, value and expectation.
+
+    Any `scheme://user:password@` in the message is shown with the password as `***`, wherever
+    the message was written: a database or Bot API URL may carry credentials.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_passwords(message))
+
+
+# scheme://user: then everything up to the last "@" of the token (a password may hold "@" or "/")
+_URL_PASSWORD = re.compile(r"(?P<kept>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:)[^\s'\"]*@")
+
+
+def mask_passwords(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***."""
+    return _URL_PASSWORD.sub(r"\g<kept>***@", text)
+
+
+DATABASE_EXPECTED = "expected postgresql://user:password@host:5432/database or sqlite:///path.db"
+DATABASE_DRIVERS = frozenset({"postgresql+asyncpg", "sqlite+aiosqlite"})
 
 
 def _split_list(value: Any) -> Any:
@@ -39,7 +60,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0:8080"
 
     data_dir: Path = Path("data")
-    database_url: str | None = None
+    database_url: str | None = None  # postgresql:// or sqlite:///; default: SQLite in data_dir
     auto_migrate: bool = True
     redis_url: str | None = None
 
@@ -78,6 +99,7 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=6000, ge=200)
 
     metrics_listen: str | None = None  # host:port for /metrics and /healthz (polling mode)
+    gc_tuning: bool = True  # `magpie run` tunes the garbage collector for serving (collector.py)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -132,6 +154,23 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str | None) -> str | None:
+        """A URL SQLAlchemy can parse, for a database Magpie has a driver for."""
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url  # here: only when DATABASE_URL is set
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(_async_driver(value))
+        except (ArgumentError, ValueError):
+            raise ValueError(DATABASE_EXPECTED) from None
+        if url.drivername not in DATABASE_DRIVERS:
+            raise ValueError(f"{DATABASE_EXPECTED} ({url.drivername} is not supported)")
+        return value
+
     @field_validator("llm_model")
     @classmethod
     def _provider_model(cls, value: str) -> str:
@@ -174,6 +213,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return _async_driver(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'magpie.db').as_posix()}"
+
+    @property
+    def database_setting(self) -> str:
+        """The setting that chose the database, as an error message names it."""
+        if self.database_url:
+            return f"DATABASE_URL={self.database_url!r}"
+        return f"DATA_DIR={str(self.data_dir)!r}"
 
     @property
     def use_webhook(self) -> bool:

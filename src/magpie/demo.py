@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import shutil
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from magpie.app import running, serve
-from magpie.config import load_settings
+from magpie.config import ConfigError, load_settings
 from magpie.observability.logging import configure_logging
 from magpie.sandbox import BotSpec, FloodPolicy, Sandbox
 from magpie.sandbox.scene import demo_scene
@@ -26,7 +29,7 @@ async def run_demo(*, host: str, port: int, data_dir: Path, stop: asyncio.Event)
         host=host,
         port=port,
     )
-    async with sandbox:
+    async with listening(sandbox):
         demo_scene(sandbox, sandbox.bot())
         settings = load_settings(
             telegram_bot_token=DEMO_TOKEN,
@@ -48,3 +51,24 @@ async def run_demo(*, host: str, port: int, data_dir: Path, stop: asyncio.Event)
             )
             sys.stdout.flush()
             await serve(runtime, stop=stop)
+
+
+@contextlib.asynccontextmanager
+async def listening(sandbox: Sandbox) -> AsyncIterator[Sandbox]:
+    """The sandbox serving its page and Bot API; a port already taken is one line, not a trace."""
+    try:
+        await sandbox.start()
+    except OSError as error:
+        await sandbox.stop()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {sandbox.port} is in use on {sandbox.host} (another demo?): stop it, "
+                "or pass --port to use another"
+            ) from None
+        raise ConfigError(
+            f"cannot listen on {sandbox.host}:{sandbox.port}: {error.strerror or error}"
+        ) from None
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()

@@ -80,5 +80,23 @@ class Texts:
     persona_reset: str = "Persona reset to the default."
     persona_admins_only: str = "Only this chat's admins can change its persona."
 
+    # The command menu Telegram shows by the input field (registered at start).
+    command_new: str = "Start a fresh conversation"
+    command_stop: str = "Stop the answer being written"
+    command_retry: str = "Answer my last message again"
+    command_tools: str = "Tools in this chat (admins switch them)"
+    command_model: str = "Choose the model for this chat"
+    command_persona: str = "Show or set this chat's persona"
+    command_help: str = "What I can do"
+
+    # What the reply shows while a built-in tool runs.
+    status_time: str = "checking the time…"
+    status_calculate: str = "calculating…"
+    status_weather: str = "checking the weather…"
+    status_search: str = "searching the web…"
+    status_page: str = "reading the page…"
+    status_save_note: str = "saving a note…"
+    status_find_notes: str = "looking through notes…"
+
 
 ENGLISH = Texts()

@@ -25,8 +25,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from magpie.config import ConfigError
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -53,6 +56,37 @@ def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
     if pooled:
         options |= {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     return create_async_engine(url, **options)
+
+
+@contextlib.asynccontextmanager
+async def start_up_engine(url: str, *, setting: str) -> AsyncIterator[AsyncEngine]:
+    """An unpooled engine that has connected once, for migrations at start and `magpie migrate`.
+
+    A database that cannot be reached or opened stops start-up with one line naming `setting`
+    (e.g. "DATABASE_URL='postgresql://u:***@db/magpie'") and why, instead of a traceback.
+    """
+    try:
+        engine = create_engine(url, pooled=False)
+    except OSError as error:  # the SQLite file's directory cannot be created
+        raise ConfigError(f"{setting} cannot be opened: {error}") from None
+    try:
+        try:
+            async with engine.connect():
+                pass
+        except OSError as error:  # refused, unknown host, timed out
+            raise ConfigError(f"{setting} cannot be reached: {_reason(error)}") from None
+        except DBAPIError as error:  # the server said no: unknown role, password, database
+            raise ConfigError(
+                f"{setting} cannot be opened: {_reason(error.orig or error)}"
+            ) from None
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    text = (error.strerror if isinstance(error, OSError) else None) or str(error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
 class Database:

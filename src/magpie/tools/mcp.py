@@ -5,6 +5,8 @@ docs/tools.md): `{"name": "files", "command": "python", "args": ["-m", "x"], "en
 stdio or `{"name": "search", "url": "http://host:port/mcp", "headers": {…}}` for streamable
 HTTP, each with optional `access`, `confirm`, `tools` and `timeout`. Each server's tools become
 ToolSpecs named `<server>__<tool>`; a server that cannot start is logged and skipped.
+
+The `mcp` SDK (~60 MB resident) is imported only when a server is configured.
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 import httpx2
 import structlog
-from mcp import Client, MCPError, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT, Implementation, Tool
 
 from magpie.tools.deps import ToolDeps
 from magpie.tools.mcp_config import McpServerConfig, parse_mcp_servers
-from magpie.tools.mcp_results import result_text
 from magpie.tools.spec import ToolFailure, ToolFunction, ToolSpec
+
+if TYPE_CHECKING:
+    from mcp import Client
+    from mcp.types import Tool
 
 __all__ = ["McpServerConfig", "connect_mcp_servers", "parse_mcp_servers", "tool_name"]
 
@@ -105,6 +108,10 @@ class McpServer:
                 ready.set_exception(RuntimeError("the connection ended before it was ready"))
 
     async def _client(self, stack: AsyncExitStack) -> Client:
+        from mcp import Client, StdioServerParameters
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.types import Implementation
+
         config = self.config
         info = Implementation(name="magpie", version=magpie_version())
         if config.url is None:
@@ -161,6 +168,11 @@ class McpServer:
         return call
 
     async def _call(self, tool: str, arguments: dict[str, object]) -> Answer:
+        from mcp import MCPError
+        from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+
+        from magpie.tools.mcp_results import result_text
+
         if self.client is None or self._task is None or self._task.done():
             return Answer(False, "the server is not running")
         timeout = self.config.timeout

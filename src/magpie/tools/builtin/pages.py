@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 
-import trafilatura
-
 from magpie.tools.deps import ToolDeps
 from magpie.tools.net import BlockedAddress, Fetched, FetchError, fetch_public
 
@@ -44,15 +42,19 @@ async def read_page(deps: ToolDeps, url: str) -> str:
 async def _text(page: Fetched) -> str | None:
     """The page's readable text, or None when it is not text at all."""
     if page.content_type in HTML or (not page.content_type and _looks_like_html(page.body)):
-        html = _decode(page)
         # trafilatura parses and scores the whole document: CPU work, kept off the event loop.
-        extracted = await asyncio.to_thread(
-            trafilatura.extract, html, url=page.url, output_format="markdown", include_links=True
-        )
-        return extracted or ""
+        return await asyncio.to_thread(_main_text, _decode(page), page.url)
     if page.content_type in TEXT or page.content_type.startswith("text/"):
         return _decode(page)
     return None
+
+
+def _main_text(html: str, url: str) -> str:
+    """The page's main text as Markdown; trafilatura (and lxml) load on the first page read."""
+    import trafilatura
+
+    extracted = trafilatura.extract(html, url=url, output_format="markdown", include_links=True)
+    return extracted or ""
 
 
 def _capped(page: Fetched, text: str, max_chars: int) -> str:
