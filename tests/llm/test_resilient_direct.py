@@ -240,3 +240,25 @@ async def test_an_open_breaker_says_when_to_try_again_and_then_lets_one_probe_th
     _, response = await stream(model)
     assert answer_of(response) == "Back."
     assert breakers.state(GEMINI) == "closed"
+
+
+async def test_a_chain_called_bare_through_request_stream_falls_back_and_retries(
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, waits: Waits
+) -> None:
+    script.plan("gemini", Fail(429, retry_after=300))
+    script.plan("openai", Fail(502), Reply("OpenAI, second try.", chunks=2))
+    shared = Breakers()
+    gemini, openai = (
+        resilient(vendor_models[label], provider=label, policy=POLICY, breakers=shared, sleep=waits)
+        for label in (GEMINI, OPENAI)
+    )
+    model = with_fallbacks((GEMINI, gemini), [(OPENAI, openai)])
+
+    async with model.request_stream(HI, None, ModelRequestParameters()) as response:
+        seen = [event async for event in response]
+
+    assert answer_of(response.get()) == text_of(seen) == "OpenAI, second try."
+    assert script.vendors() == ["gemini", "openai", "openai"]
+    assert len(waits.requested) == 1  # OpenAI's backoff; nobody waited five minutes for Gemini
+    [fallback] = events(logs, "llm.fallback")
+    assert fallback["reason"] == "the model is rate-limited right now"
