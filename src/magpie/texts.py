@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class FailureReasons:
+    """Why a model call failed, in a few words: the {reason} of `Texts.model_failed`."""
+
+    paused: str = "the model service keeps failing, so Magpie paused calls to it"
+    rate_limited: str = "the model is rate-limited right now"
+    quota: str = "the model's quota is used up"
+    overloaded: str = "the model service is overloaded"
+    too_slow: str = "the model took too long"
+    unreachable: str = "the model service could not be reached"
+    too_long: str = "the conversation is too long for the model"
+    bad_key: str = "the model rejected Magpie's API key"
+    no_such_model: str = "the configured model does not exist"
+    filtered: str = "the model's content filter blocked the answer"
+    failed: str = "the model service failed"
+    rejected: str = "the model rejected the request"
+    unreadable: str = "the model sent something unreadable"
+    unexpected: str = "unexpected error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +57,7 @@ class Texts:
         "Sorry — I couldn't get an answer from the language model ({reason}). "
         "Send /retry to try again."
     )
+    reasons: FailureReasons = field(default_factory=FailureReasons)
     model_empty: str = "I came up with nothing to say to that. Try rephrasing, or send /retry."
     crashed: str = "Sorry, something went wrong on my side. Please try again in a moment."
     unsupported: str = "I can't read {kind} messages yet — please send text."

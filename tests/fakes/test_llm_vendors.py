@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -537,20 +536,46 @@ async def test_hang_released_before_it_starts_does_not_hang(
     assert completion.choices[0].message.content == "echo: hi"
 
 
-async def test_first_token_delay_slows_only_the_first_chunk(
-    fake: FakeLLMVendors, openai_client: openai.AsyncOpenAI
-) -> None:
-    fake.enqueue(Reply("slow start", chunks=2, first_token_delay=0.3))
-    started = time.monotonic()
-    stream = await openai_client.chat.completions.create(
-        model="gpt-4o-mini",
-        messages=OPENAI_HI,
-        stream=True,
-    )
-    arrivals = [time.monotonic() - started async for c in stream if c.choices[0].delta.content]
+class Pauses:
+    """A `sleep` for the fake that waits for nothing and remembers each pause it was asked for."""
 
-    assert arrivals[0] >= 0.3
-    assert arrivals[1] - arrivals[0] < 0.2
+    def __init__(self) -> None:
+        self.requested: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.requested.append(seconds)
+
+
+@pytest.mark.parametrize(
+    ("reply", "pauses"),
+    [
+        (Reply("slow start", chunks=2, first_token_delay=0.3), [0.3]),
+        (
+            Reply("slow start, then steady", chunks=3, first_token_delay=2, chunk_delay=0.1),
+            [2, 0.1, 0.1],
+        ),
+    ],
+    ids=["first-only", "then-between-chunks"],
+)
+async def test_first_token_delay_pauses_only_before_the_first_chunk(
+    reply: Reply, pauses: list[float]
+) -> None:
+    paused = Pauses()
+    async with FakeLLMVendors(sleep=paused) as fake:
+        fake.enqueue(reply)
+        async with openai.AsyncOpenAI(
+            base_url=fake.openai_base_url, api_key=fake.api_key, max_retries=0, timeout=5
+        ) as client:
+            stream = await client.chat.completions.create(
+                model="gpt-4o-mini", messages=OPENAI_HI, stream=True
+            )
+            chunks = [
+                c.choices[0].delta.content async for c in stream if c.choices[0].delta.content
+            ]
+
+    assert "".join(chunks) == reply.text
+    assert len(chunks) == reply.chunks
+    assert paused.requested == pauses
 
 
 async def test_overload_inside_an_open_stream(fake: FakeLLMVendors) -> None:

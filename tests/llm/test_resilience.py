@@ -2,22 +2,18 @@
 
 Each test scripts the fake vendors (OpenAI, Anthropic, Gemini at the wire), runs a turn through
 `ModelRunner` with resilient models and fallbacks, and checks what a user or operator notices:
-the answer, the reason for a failure, how many requests reached the vendor and when, and logs.
+the answer, the reason for a failure, which vendor was asked in what order, the waits the
+retry layer asked for, the breakers' state at given (fake) times, and the logs. No test reads a
+wall clock.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections import deque
-from collections.abc import AsyncIterator, MutableMapping, Sequence
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field, replace
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-import purgatory.domain.model
 import pytest
-import structlog
 from pydantic_ai import Agent
 from pydantic_ai.models import Model
 from structlog.testing import LogCapture
@@ -25,29 +21,14 @@ from structlog.testing import LogCapture
 from magpie.config import load_settings
 from magpie.conversation.ports import ModelFailure
 from magpie.conversation.types import Caller, Completion, Preferences, Prompt
-from magpie.llm import breakers as breakers_module
-from magpie.llm import resilience as resilience_module
 from magpie.llm.breakers import Breakers
 from magpie.llm.catalog import ModelCatalog
-from magpie.llm.models import build_model, parse_spec
 from magpie.llm.resilience import Resilience, resilient, with_fallbacks
 from magpie.llm.runner import ModelRunner
-from tests.fakes.llm_vendors import (
-    CutStream,
-    Fail,
-    FakeLLMVendors,
-    Hang,
-    MalformedToolCall,
-    Reply,
-    Step,
-    Vendor,
-    VendorRequest,
-    echo,
-)
+from tests.fakes.llm_vendors import CutStream, Fail, Hang, MalformedToolCall, Reply, Step
+from tests.llm.conftest import ANTHROPIC, GEMINI, OPENAI
+from tests.llm.scripting import Clock, Script, Waits
 
-OPENAI = "openai:gpt-4o-mini"
-ANTHROPIC = "anthropic:claude-haiku-4-5"
-GEMINI = "google:gemini-2.5-flash"
 QUICK = Resilience(
     retries=2,
     first_token_seconds=2.0,
@@ -58,102 +39,12 @@ QUICK = Resilience(
 
 
 @dataclass
-class Script:
-    """The fake's answers per vendor, in order (then the echo), and when each request arrived."""
-
-    steps: dict[Vendor, deque[Step]] = field(default_factory=dict)
-    arrivals: list[tuple[Vendor, float]] = field(default_factory=list)
-
-    def plan(self, vendor: Vendor, *steps: Step) -> None:
-        self.steps.setdefault(vendor, deque()).extend(steps)
-
-    def __call__(self, request: VendorRequest) -> Step:
-        self.arrivals.append((request.vendor, time.monotonic()))
-        queue = self.steps.get(request.vendor)
-        return queue.popleft() if queue else echo(request)
-
-    def vendors(self) -> list[Vendor]:
-        return [vendor for vendor, _ in self.arrivals]
-
-    def gaps(self) -> list[float]:
-        times = [at for _, at in self.arrivals]
-        return [later - earlier for earlier, later in itertools.pairwise(times)]
-
-
-@dataclass
 class Turn:
     """One turn's outcome as the user sees it: every text update, then the answer or a reason."""
 
     shown: list[str]
     completion: Completion | None = None
     failure: ModelFailure | None = None
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLLMVendors]:
-    async with FakeLLMVendors() as vendors:
-        yield vendors
-
-
-@pytest.fixture
-def script(fake: FakeLLMVendors) -> Script:
-    fake.responder = plan = Script()
-    return plan
-
-
-@pytest.fixture
-async def vendor_models(fake: FakeLLMVendors) -> AsyncIterator[dict[str, Model]]:
-    """The three vendors' models, built the way Magpie builds them, pointed at the fake."""
-    settings = load_settings(
-        env_file=None,
-        openai_base_url=fake.openai_base_url,
-        openai_api_key=fake.api_key,
-        anthropic_base_url=fake.anthropic_base_url,
-        anthropic_api_key=fake.api_key,
-        gemini_base_url=fake.gemini_base_url,
-        gemini_api_key=fake.api_key,
-        llm_timeout_seconds=5,
-    )
-    async with AsyncExitStack() as stack:
-        models: dict[str, Model] = {}
-        for label in (OPENAI, ANTHROPIC, GEMINI):
-            built = build_model(parse_spec(label), settings)
-            stack.push_async_callback(built.close)
-            models[label] = await stack.enter_async_context(built.model)
-        yield models
-
-
-@pytest.fixture
-def logs(monkeypatch: pytest.MonkeyPatch) -> LogCapture:
-    """What the resilience layer logged, whatever structlog's global configuration."""
-    capture = LogCapture()
-    logger = structlog.wrap_logger(
-        structlog.ReturnLogger(), processors=[capture], wrapper_class=structlog.BoundLogger
-    )
-    monkeypatch.setattr(resilience_module, "log", logger)
-    monkeypatch.setattr(breakers_module, "log", logger)
-    return capture
-
-
-class Clock:
-    """Wall-clock time for the breakers (purgatory reads `time.time()`), moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake_clock = Clock()
-    monkeypatch.setattr(purgatory.domain.model, "time", fake_clock)
-    monkeypatch.setattr(breakers_module, "time", fake_clock)
-    return fake_clock
 
 
 def events(logs: LogCapture, name: str) -> list[MutableMapping[str, Any]]:
@@ -166,11 +57,15 @@ def chain(
     *,
     policy: Resilience = QUICK,
     breakers: Breakers | None = None,
+    waits: Waits | None = None,
 ) -> ModelCatalog:
     """A catalog of resilient models, the first label first, as the app wires it."""
-    shared = breakers or Breakers()
+    shared = breakers or Breakers(clock=Clock())
+    sleep = waits or Waits()
     models = {
-        label: resilient(vendor_models[label], provider=label, policy=policy, breakers=shared)
+        label: resilient(
+            vendor_models[label], provider=label, policy=policy, breakers=shared, sleep=sleep
+        )
         for label in labels
     }
     return ModelCatalog.of(models, chain=with_fallbacks)
@@ -210,15 +105,16 @@ def answer(turn: Turn) -> str:
 
 
 async def test_rate_limit_waits_out_retry_after_then_answers(
-    vendor_models: dict[str, Model], script: Script, logs: LogCapture
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, waits: Waits
 ) -> None:
     script.plan("openai", Fail(429, retry_after=1), Reply("Here you go.", chunks=2))
 
-    turn = await ask(chain(vendor_models, [OPENAI, ANTHROPIC]))
+    turn = await ask(chain(vendor_models, [OPENAI, ANTHROPIC], waits=waits))
 
     assert answer(turn) == "Here you go."
     assert script.vendors() == ["openai", "openai"]
-    assert 0.95 <= script.gaps()[0] < 1.6  # the vendor asked for one second
+    [wait] = waits.requested
+    assert 1.0 <= wait <= 1.1  # the second the vendor asked for, plus up to 10 % jitter
     [retrying] = events(logs, "llm.retrying")
     assert retrying["provider"] == OPENAI
     assert retrying["attempt"] == 2
@@ -227,39 +123,70 @@ async def test_rate_limit_waits_out_retry_after_then_answers(
 
 
 async def test_long_retry_after_falls_back_at_once(
-    vendor_models: dict[str, Model], script: Script, logs: LogCapture
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, waits: Waits
 ) -> None:
     script.plan("openai", Fail(429, retry_after=120))
     script.plan("anthropic", Reply("Claude here."))
 
-    turn = await ask(chain(vendor_models, [OPENAI, ANTHROPIC]))
+    turn = await ask(chain(vendor_models, [OPENAI, ANTHROPIC], waits=waits))
 
     assert answer(turn) == "Claude here."
     assert script.vendors() == ["openai", "anthropic"]
-    assert script.gaps()[0] < 0.5  # no waiting for two minutes, nor for a backoff
+    assert waits.requested == []  # no waiting for two minutes, nor for a backoff
     assert events(logs, "llm.retrying") == []
     [fallback] = events(logs, "llm.fallback")
     assert (fallback["from"], fallback["to"]) == (OPENAI, ANTHROPIC)
     assert fallback["reason"] == "the model is rate-limited right now"
 
 
-@pytest.mark.parametrize(
-    "slow",
-    [Reply("too late", first_token_delay=5.0), Hang(seconds=5.0)],
-    ids=["slow-first-token", "no-response-at-all"],
-)
+async def test_outages_are_retried_after_a_jittered_backoff_that_doubles(
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, waits: Waits
+) -> None:
+    script.plan("openai", Fail(500), Fail(502), Fail(503), Reply("Third time lucky."))
+    policy = replace(QUICK, retries=3, backoff_seconds=0.5)
+
+    turn = await ask(chain(vendor_models, [OPENAI], policy=policy, waits=waits))
+
+    assert answer(turn) == "Third time lucky."
+    assert script.vendors() == ["openai"] * 4
+    ceilings = [0.5, 1.0, 2.0]
+    assert all(0 <= wait <= most for wait, most in zip(waits.requested, ceilings, strict=True))
+    assert len(set(waits.requested)) == 3  # jittered, so turns retrying together spread out
+    logged = [entry["wait"] for entry in events(logs, "llm.retrying")]
+    assert logged == [round(wait, 2) for wait in waits.requested]
+
+
+async def test_backoff_never_exceeds_ten_seconds(
+    vendor_models: dict[str, Model], script: Script, waits: Waits
+) -> None:
+    script.plan("anthropic", *[Fail(529)] * 6)
+    policy = replace(QUICK, retries=6, backoff_seconds=8.0, breaker_failures=10)
+
+    await ask(chain(vendor_models, [ANTHROPIC], policy=policy, waits=waits))
+
+    assert len(waits.requested) == 6
+    assert waits.requested[0] <= 8.0
+    assert max(waits.requested) <= 10.0  # uncapped, five of these could reach 16 to 256 s
+
+
+# The vendor below would answer only after the test is over, so an answer proves the timeout;
+# the timeout is real (pydantic-ai's `first_event_timeout`), long enough for any healthy answer.
+SLOW = [Reply("too late", first_token_delay=600.0), Hang(seconds=600.0)]
+FIRST_TOKEN_SECONDS = 1.0
+
+
+@pytest.mark.parametrize("slow", SLOW, ids=["slow-first-token", "no-response-at-all"])
 async def test_slow_first_token_times_out_and_is_retried(
     vendor_models: dict[str, Model], script: Script, logs: LogCapture, slow: Step
 ) -> None:
     script.plan("anthropic", slow, Reply("Quick this time."))
-    policy = replace(QUICK, first_token_seconds=0.3)
+    policy = replace(QUICK, first_token_seconds=FIRST_TOKEN_SECONDS)
 
     turn = await ask(chain(vendor_models, [ANTHROPIC, OPENAI], policy=policy))
 
     assert answer(turn) == "Quick this time."
-    assert turn.shown[0] != "too late"
+    assert "too late" not in turn.shown
     assert script.vendors() == ["anthropic", "anthropic"]
-    assert 0.25 <= script.gaps()[0] < 1.0  # the 0.3 s timeout, timed by the fake (±jitter)
     [retrying] = events(logs, "llm.retrying")
     assert retrying["error"] == "ModelRequestTimeout"
 
@@ -267,10 +194,10 @@ async def test_slow_first_token_times_out_and_is_retried(
 async def test_slow_first_token_every_time_falls_back(
     vendor_models: dict[str, Model], script: Script, logs: LogCapture
 ) -> None:
-    slow = Reply("too late", first_token_delay=5.0)
+    slow = Reply("too late", first_token_delay=600.0)
     script.plan("openai", slow, slow)
     script.plan("gemini", Reply("Gemini answers."))
-    policy = replace(QUICK, retries=1, first_token_seconds=0.3)
+    policy = replace(QUICK, retries=1, first_token_seconds=FIRST_TOKEN_SECONDS)
 
     turn = await ask(chain(vendor_models, [OPENAI, GEMINI], policy=policy))
 
@@ -284,7 +211,9 @@ async def test_requests_that_are_not_streamed_are_retried_too(
     vendor_models: dict[str, Model], script: Script, logs: LogCapture
 ) -> None:
     script.plan("gemini", Fail(503), Reply("Not streamed."))
-    model = resilient(vendor_models[GEMINI], provider=GEMINI, policy=QUICK, breakers=Breakers())
+    model = resilient(
+        vendor_models[GEMINI], provider=GEMINI, policy=QUICK, breakers=Breakers(), sleep=Waits()
+    )
 
     result = await Agent(model, output_type=str).run("hi")
 
@@ -296,10 +225,10 @@ async def test_requests_that_are_not_streamed_are_retried_too(
 
 
 async def test_bad_request_is_not_retried_and_does_not_open_the_breaker(
-    vendor_models: dict[str, Model], script: Script, logs: LogCapture
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, clock: Clock
 ) -> None:
     script.plan("openai", Fail(400), Fail(400), Fail(400), Reply("Fixed."))
-    breakers = Breakers()
+    breakers = Breakers(clock=clock)
     policy = replace(QUICK, breaker_failures=2)
     catalog = chain(vendor_models, [OPENAI], policy=policy, breakers=breakers)
 
@@ -319,9 +248,9 @@ async def test_bad_request_is_not_retried_and_does_not_open_the_breaker(
 
 
 async def test_a_storm_of_500s_opens_the_breaker_and_the_fallback_answers(
-    vendor_models: dict[str, Model], script: Script, logs: LogCapture
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, clock: Clock
 ) -> None:
-    breakers = Breakers()
+    breakers = Breakers(clock=clock)
     script.plan("gemini", *[Fail(500)] * 3)
     policy = replace(QUICK, retries=0, breaker_failures=3, breaker_reset_seconds=60.0)
     catalog = chain(vendor_models, [GEMINI, OPENAI], policy=policy, breakers=breakers)
@@ -341,10 +270,25 @@ async def test_a_storm_of_500s_opens_the_breaker_and_the_fallback_answers(
     )
 
 
+async def test_an_outage_that_opens_the_breaker_ends_the_retries(
+    vendor_models: dict[str, Model], script: Script, logs: LogCapture, waits: Waits
+) -> None:
+    script.plan("openai", Fail(500), Fail(500), Fail(500), Fail(500))
+    policy = replace(QUICK, retries=3, breaker_failures=2)
+
+    turn = await ask(chain(vendor_models, [OPENAI, GEMINI], policy=policy, waits=waits))
+
+    assert answer(turn) == "echo: hi"  # Gemini, at once
+    assert script.vendors() == ["openai", "openai", "gemini"]
+    assert len(waits.requested) == 1  # no wait for a retry that could only fail
+    [fallback] = events(logs, "llm.fallback")
+    assert fallback["reason"] == "the model service failed"
+
+
 async def test_after_the_reset_time_a_probe_closes_the_breaker(
     vendor_models: dict[str, Model], script: Script, logs: LogCapture, clock: Clock
 ) -> None:
-    breakers = Breakers()
+    breakers = Breakers(clock=clock)
     script.plan("gemini", Fail(503), Fail(503), Reply("Gemini is back."))
     policy = replace(QUICK, retries=0, breaker_failures=2, breaker_reset_seconds=60.0)
     catalog = chain(vendor_models, [GEMINI, ANTHROPIC], policy=policy, breakers=breakers)
@@ -385,7 +329,7 @@ async def test_an_error_inside_the_stream_before_any_text_is_retried(
 async def test_a_failed_probe_opens_the_breaker_again(
     vendor_models: dict[str, Model], script: Script, logs: LogCapture, clock: Clock
 ) -> None:
-    breakers = Breakers()
+    breakers = Breakers(clock=clock)
     script.plan("gemini", Fail(503), Fail(503), Fail(503))
     policy = replace(QUICK, retries=0, breaker_failures=2, breaker_reset_seconds=60.0)
     catalog = chain(vendor_models, [GEMINI, OPENAI], policy=policy, breakers=breakers)
@@ -426,7 +370,9 @@ async def test_malformed_tool_call_json_is_recovered_by_pydantic_ai(
     vendor_models: dict[str, Model], script: Script, logs: LogCapture
 ) -> None:
     script.plan("openai", MalformedToolCall("current_time", '{"timezone": '), Reply("Noon."))
-    primary = resilient(vendor_models[OPENAI], provider=OPENAI, policy=QUICK, breakers=Breakers())
+    primary = resilient(
+        vendor_models[OPENAI], provider=OPENAI, policy=QUICK, breakers=Breakers(), sleep=Waits()
+    )
     model = with_fallbacks((OPENAI, primary), [(ANTHROPIC, vendor_models[ANTHROPIC])])
     agent = Agent(model, output_type=str)
     calls: list[str] = []

@@ -1,15 +1,19 @@
-"""One circuit breaker per provider (purgatory), shared by every turn, and what trips it."""
+"""One circuit breaker per provider, shared by every turn, and what trips it.
+
+Closed: calls go through and consecutive outages are counted. Opened after `failures` of them:
+calls fail at once with `CircuitOpenError` for `reset_seconds`. Then half-opened: one call at a
+time goes through as a probe; its success closes the breaker, its outage opens it again.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
 
 import structlog
-from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
-from purgatory.domain.model import OpenedState
-from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 from pydantic_ai.exceptions import (
     ModelAPIError,
     ModelConnectionError,
@@ -23,6 +27,9 @@ from pydantic_ai.exceptions import (
 from magpie.llm.errors import CircuitOpenError
 
 log = structlog.get_logger(__name__)
+
+Clock = Callable[[], float]
+State = Literal["closed", "opened", "half-opened"]
 
 _OUTAGES = (
     ModelRateLimitError,
@@ -44,78 +51,81 @@ def is_outage(error: BaseException) -> bool:
     )
 
 
+@dataclass
+class _Circuit:
+    """One provider's breaker: outages in a row, when it opened, whether a probe is out."""
+
+    reset_seconds: float
+    outages: int = 0
+    opened_at: float | None = None
+    probing: bool = False
+
+
 class Breakers:
     """Circuit breakers by provider name; APP-scoped so every turn sees the same state."""
 
-    def __init__(self) -> None:
-        self._factory = AsyncCircuitBreakerFactory()
-        self._factory.add_listener(self._on_event)
-        self._circuits: dict[str, AsyncCircuitBreaker] = {}
-        self._probing: set[str] = set()
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._circuits: dict[str, _Circuit] = {}
 
-    def state(self, provider: str) -> str:
+    def state(self, provider: str) -> State:
         """`closed`, `opened` or `half-opened` (the next call is a probe), for logs and admins."""
         circuit = self._circuits.get(provider)
-        if circuit is None:
+        if circuit is None or circuit.opened_at is None:
             return "closed"
-        context = circuit.context
-        if context.state == "opened" and time.time() > (context.opened_at or 0) + context.ttl:
-            return "half-opened"
-        return context.state
+        if self._clock() < circuit.opened_at + circuit.reset_seconds:
+            return "opened"
+        return "half-opened"
 
     @asynccontextmanager
     async def guard(
         self, provider: str, *, failures: int, reset_seconds: float
     ) -> AsyncIterator[None]:
         """Run one attempt under `provider`'s breaker; raise `CircuitOpenError` while it is open."""
-        circuit = self._circuits.get(provider)
-        if circuit is None:
-            made = await self._factory.get_breaker(provider, threshold=failures, ttl=reset_seconds)
-            circuit = self._circuits.setdefault(provider, made)
+        circuit = self._circuits.setdefault(provider, _Circuit(reset_seconds))
+        circuit.reset_seconds = reset_seconds
         state = self.state(provider)
-        if state == "opened" or (state == "half-opened" and provider in self._probing):
-            raise self._open_error(circuit)  # one probe at a time once the reset time has passed
-        try:
-            await circuit.__aenter__()
-        except OpenedState as opened:  # opened by a concurrent call just now
-            opened.__traceback__ = None  # purgatory raises the same instance every time
-            raise self._open_error(circuit) from None
+        if state == "opened" or (state == "half-opened" and circuit.probing):
+            raise self._open_error(provider, circuit)  # one probe at a time after the reset time
         probe = state == "half-opened"
         if probe:
-            self._probing.add(provider)
+            circuit.probing = True
+            log.info("llm.breaker_half_open", provider=provider)
         try:
             yield
         except ModelAPIError as error:
             # Only outages count; any other answer from the provider shows it is up.
-            verdict = error if is_outage(error) else None
-            await circuit.__aexit__(type(verdict) if verdict else None, verdict, None)
+            if is_outage(error):
+                self._failed(provider, circuit, failures=failures, probe=probe)
+            else:
+                self._answered(provider, circuit)
             raise
-        # Anything else (cancellation, the consumer's own error) says nothing about the provider.
-        else:
-            await circuit.__aexit__(None, None, None)
-        finally:
+        except BaseException:
+            # Cancellation or the consumer's own error says nothing about the provider.
             if probe:
-                self._probing.discard(provider)
+                circuit.probing = False
+            raise
+        self._answered(provider, circuit)
 
-    @staticmethod
-    def _open_error(circuit: AsyncCircuitBreaker) -> CircuitOpenError:
-        context = circuit.context
-        reopens_at = (context.opened_at or time.time()) + context.ttl
-        return CircuitOpenError(context.name, retry_in=max(0.0, reopens_at - time.time()))
-
-    def _on_event(self, name: str, kind: str, event: Event) -> None:
-        if kind != "state_changed" or not isinstance(event, ContextChanged):
-            return
-        circuit = self._circuits.get(name)
-        if event.state == "opened":
-            context = circuit.context if circuit else None
+    def _failed(self, provider: str, circuit: _Circuit, *, failures: int, probe: bool) -> None:
+        circuit.probing = False
+        circuit.outages += 1
+        if probe or (circuit.opened_at is None and circuit.outages >= failures):
+            circuit.opened_at = self._clock()
             log.warning(
                 "llm.breaker_opened",
-                provider=name,
-                failures=context.threshold if context else None,
-                reset_seconds=context.ttl if context else None,
+                provider=provider,
+                failures=circuit.outages,
+                reset_seconds=circuit.reset_seconds,
             )
-        elif event.state == "closed":
-            log.info("llm.breaker_closed", provider=name)
-        else:
-            log.info("llm.breaker_half_open", provider=name)
+
+    def _answered(self, provider: str, circuit: _Circuit) -> None:
+        was_open = circuit.opened_at is not None
+        circuit.outages, circuit.opened_at, circuit.probing = 0, None, False
+        if was_open:
+            log.info("llm.breaker_closed", provider=provider)
+
+    def _open_error(self, provider: str, circuit: _Circuit) -> CircuitOpenError:
+        assert circuit.opened_at is not None
+        reopens_at = circuit.opened_at + circuit.reset_seconds
+        return CircuitOpenError(provider, retry_in=max(0.0, reopens_at - self._clock()))

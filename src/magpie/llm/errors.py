@@ -1,8 +1,10 @@
-"""Vendor failures, described in a few words a user can read."""
+"""Vendor failures, described in a few words a user can read (the words are in texts.py)."""
 
 from __future__ import annotations
 
 from pydantic_ai import exceptions as x
+
+from magpie.texts import ENGLISH, FailureReasons
 
 
 class CircuitOpenError(x.ModelUnavailableError):
@@ -16,27 +18,27 @@ class CircuitOpenError(x.ModelUnavailableError):
         self.retry_in = retry_in
 
 
-def describe(error: BaseException) -> str:
+def describe(error: BaseException, reasons: FailureReasons = ENGLISH.reasons) -> str:
     """A short, safe reason for a failed model call (never the vendor's raw message)."""
     if isinstance(error, BaseExceptionGroup) and error.exceptions:
-        return describe(error.exceptions[0])  # every model failed: the primary's reason
+        return describe(error.exceptions[0], reasons)  # every model failed: the primary's reason
     checks: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
-        (CircuitOpenError, "the model service keeps failing, so Magpie paused calls to it"),
-        (x.ModelRateLimitError, "the model is rate-limited right now"),
-        (x.ModelQuotaExceededError, "the model's quota is used up"),
-        (x.ModelOverloadedError, "the model service is overloaded"),
-        ((x.ModelTimeoutError, x.ModelRequestTimeout, TimeoutError), "the model took too long"),
-        (x.ModelConnectionError, "the model service could not be reached"),
-        (x.ModelContextWindowExceededError, "the conversation is too long for the model"),
-        (x.ModelAuthenticationError, "the model rejected Magpie's API key"),
-        (x.ModelNotFoundError, "the configured model does not exist"),
-        (x.ContentFilterError, "the model's content filter blocked the answer"),
-        ((x.ModelServerError, x.ModelUnavailableError), "the model service failed"),
-        (x.ModelRequestRejectedError, "the model rejected the request"),
-        (x.UnexpectedModelBehavior, "the model sent something unreadable"),
-        (x.ModelAPIError, "the model service failed"),
+        (CircuitOpenError, reasons.paused),
+        (x.ModelRateLimitError, reasons.rate_limited),
+        (x.ModelQuotaExceededError, reasons.quota),
+        (x.ModelOverloadedError, reasons.overloaded),
+        ((x.ModelTimeoutError, x.ModelRequestTimeout, TimeoutError), reasons.too_slow),
+        (x.ModelConnectionError, reasons.unreachable),
+        (x.ModelContextWindowExceededError, reasons.too_long),
+        (x.ModelAuthenticationError, reasons.bad_key),
+        (x.ModelNotFoundError, reasons.no_such_model),
+        (x.ContentFilterError, reasons.filtered),
+        ((x.ModelServerError, x.ModelUnavailableError), reasons.failed),
+        (x.ModelRequestRejectedError, reasons.rejected),
+        (x.UnexpectedModelBehavior, reasons.unreadable),
+        (x.ModelAPIError, reasons.failed),
     ]
     for kinds, reason in checks:
         if isinstance(error, kinds):
             return reason
-    return "unexpected error"
+    return reasons.unexpected

@@ -2,13 +2,18 @@
 
 Retries live here and nowhere else: Magpie's SDK clients have `max_retries=0` (a per-request
 `max_retries` setting is forced back to 0 below), google-genai retries only with `retry_options`
-(never set), and pydantic-ai's agent never retries a failed request by itself (only capabilities
-raising `RetryModelRequest`, like `ModelFallback`, do; Magpie uses none). The agent's `retries`
-are for invalid tool arguments and output, which the model must fix, not for outages.
+(never set), and pydantic-ai never retries a failed request by itself (only capabilities raising
+`RetryModelRequest`, like `ModelFallback`, do; Magpie uses none). The agent's `retries` are for
+invalid tool arguments and output, which the model must fix, not for outages.
+
+Only public pydantic-ai API is used (ADR "resilience on public APIs"): `WrapperModel` to wrap,
+`FallbackModel` to open a stream and hold it back until its first event (under the public
+`first_event_timeout` setting), tenacity for the waits, and Magpie's own breakers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -16,17 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-
-# Private helpers that FallbackModel and the agent use to open a stream, wait for its first
-# event under `first_event_timeout`, and replay that event: nothing public does this.
-from pydantic_ai._fallback import request_stream_until_first_event
 from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError
 from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
-from pydantic_ai.models._request_timeout import (
-    RequestDeadline,
-    enforce_request_deadline,
-    start_request_deadline,
-)
 from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
@@ -49,6 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
 MAX_BACKOFF_SECONDS = 10.0
 
 
@@ -74,21 +71,82 @@ class Resilience:
         )
 
 
-def resilient(model: Model, *, provider: str, policy: Resilience, breakers: Breakers) -> Model:
+def resilient(
+    model: Model,
+    *,
+    provider: str,
+    policy: Resilience,
+    breakers: Breakers,
+    sleep: Sleep = asyncio.sleep,
+) -> Model:
     """`model` with retries, a first-token timeout and `provider`'s circuit breaker."""
-    return ResilientModel(model, provider=provider, policy=policy, breakers=breakers)
+    return ResilientModel(model, provider=provider, policy=policy, breakers=breakers, sleep=sleep)
 
 
-class ResilientModel(WrapperModel):
+def _never(error: Exception) -> bool:
+    """A `fallback_on` that lets every error through as it is."""
+    return False
+
+
+class Primed(WrapperModel):
+    """`wrapped`, whose streams are handed over only once their first event is in hand.
+
+    A `FallbackModel` of one model that never falls back does exactly that through its public
+    contract: it opens the stream, waits for the first event (under `first_event_timeout`, if
+    set) and hands the stream over with that event still to come. It also prepares the messages
+    for the model it calls, so this layer passes them through as `FallbackModel` does.
+    """
+
+    def __init__(self, wrapped: Model) -> None:
+        super().__init__(wrapped)
+        self._primer = FallbackModel(self.wrapped, fallback_on=_never)
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        return await self._primer.request(messages, model_settings, model_request_parameters)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        async with self._primer.request_stream(
+            messages, model_settings, model_request_parameters, run_context
+        ) as response:
+            yield response
+
+    def prepare_messages(
+        self,
+        messages: list[ModelMessage],
+        model_request_parameters: ModelRequestParameters | None = None,
+    ) -> list[ModelMessage]:
+        return messages  # prepared once, for `wrapped`, by the primer
+
+
+class ResilientModel(Primed):
     """Retries outages of one model before anything reaches the caller; never after."""
 
     def __init__(
-        self, wrapped: Model, *, provider: str, policy: Resilience, breakers: Breakers
+        self,
+        wrapped: Model,
+        *,
+        provider: str,
+        policy: Resilience,
+        breakers: Breakers,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         super().__init__(wrapped)
         self._circuit = provider
         self._policy = policy
         self._breakers = breakers
+        self._sleep = sleep
         self._backoff = wait_random_exponential(
             multiplier=policy.backoff_seconds, max=MAX_BACKOFF_SECONDS
         )
@@ -103,11 +161,9 @@ class ResilientModel(WrapperModel):
 
         async def attempt() -> ModelResponse:
             async with self._guard():
-                deadline = start_request_deadline(self.wrapped, model_settings, stream=False)
-                with enforce_request_deadline(deadline):
-                    return await self.wrapped.request(
-                        messages, model_settings, model_request_parameters
-                    )
+                return await self._primer.request(
+                    messages, model_settings, model_request_parameters
+                )
 
         return await self._retrying(attempt)
 
@@ -119,37 +175,24 @@ class ResilientModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
         run_context: RunContext[Any] | None = None,
     ) -> AsyncIterator[StreamedResponse]:
-        model_settings = _one_retry_layer(model_settings)
         first_token = ModelSettings(first_event_timeout=self._policy.first_token_seconds)
-        timed = merge_model_settings(first_token, model_settings)  # the caller's own wins
+        timed = merge_model_settings(first_token, _one_retry_layer(model_settings))
         async with AsyncExitStack() as kept:
 
             async def attempt() -> StreamedResponse:
                 async with AsyncExitStack() as stack:
                     await stack.enter_async_context(self._guard())
-                    deadline = start_request_deadline(self.wrapped, timed, stream=True)
                     response = await stack.enter_async_context(
-                        request_stream_until_first_event(
-                            self.wrapped,
-                            deadline,
-                            messages,
-                            model_settings,
-                            model_request_parameters,
-                            run_context,
+                        self._primer.request_stream(
+                            messages, timed, model_request_parameters, run_context
                         )
                     )
-                    kept.push_async_exit(stack.pop_all())
+                    kept.push_async_exit(stack.pop_all())  # the breaker sees the whole stream
                     return response
 
             # The first event is in hand before anything is yielded, so only failures that
             # produced nothing are retried; one after this point reaches the caller as is.
             yield await self._retrying(attempt)
-
-    def _start_request_deadline(
-        self, model_settings: ModelSettings | None, *, stream: bool
-    ) -> RequestDeadline | None:
-        # Each attempt gets fresh deadlines (above); a caller's deadline would span the retries.
-        return None
 
     def _guard(self) -> AbstractAsyncContextManager[None]:
         policy = self._policy
@@ -161,6 +204,7 @@ class ResilientModel(WrapperModel):
 
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         retrying = AsyncRetrying(
+            sleep=self._sleep,
             stop=stop_after_attempt(1 + self._policy.retries),
             wait=self._wait,
             retry=retry_if_exception(self._retryable),
@@ -175,6 +219,8 @@ class ResilientModel(WrapperModel):
     def _retryable(self, error: BaseException) -> bool:
         if not is_outage(error):
             return False
+        if self._breakers.state(self._circuit) == "opened":
+            return False  # that outage opened the breaker: the next attempt could only fail
         retry_after = error.retry_after if isinstance(error, ModelAPIError) else None
         if retry_after is not None and retry_after > self._policy.max_retry_after:
             log.warning(
@@ -221,7 +267,8 @@ class _Candidate(WrapperModel):
     """One model of a fallback chain: logs `llm.fallback` when it fails before answering."""
 
     def __init__(self, wrapped: Model, *, label: str, next_label: str | None) -> None:
-        super().__init__(wrapped)
+        # Primed, so a stream that fails before its first event fails here, where it is logged.
+        super().__init__(wrapped if isinstance(wrapped, Primed) else Primed(wrapped))
         self._label = label
         self._next_label = next_label
 
@@ -232,11 +279,7 @@ class _Candidate(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         try:
-            deadline = start_request_deadline(self.wrapped, model_settings, stream=False)
-            with enforce_request_deadline(deadline):
-                return await self.wrapped.request(
-                    messages, model_settings, model_request_parameters
-                )
+            return await self.wrapped.request(messages, model_settings, model_request_parameters)
         except ModelAPIError as error:
             self._announce(error)
             raise
@@ -252,25 +295,14 @@ class _Candidate(WrapperModel):
         async with AsyncExitStack() as stack:
             try:
                 response = await stack.enter_async_context(
-                    request_stream_until_first_event(
-                        self.wrapped,
-                        start_request_deadline(self.wrapped, model_settings, stream=True),
-                        messages,
-                        model_settings,
-                        model_request_parameters,
-                        run_context,
+                    self.wrapped.request_stream(
+                        messages, model_settings, model_request_parameters, run_context
                     )
                 )
             except ModelAPIError as error:
                 self._announce(error)
                 raise
             yield response
-
-    def _start_request_deadline(
-        self, model_settings: ModelSettings | None, *, stream: bool
-    ) -> RequestDeadline | None:
-        # Enforced above, where the stream is opened and primed, not by FallbackModel around it.
-        return None
 
     def _announce(self, error: ModelAPIError) -> None:
         if self._next_label is not None:

@@ -35,13 +35,22 @@ GEMINI_MODELS = ["gemini-2.5-flash", "gemini-2.5-pro"]
 _REASONS = {529: "Overloaded"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class FakeLLMVendors:
     """Local OpenAI, Anthropic and Gemini APIs answering from a vendor-neutral script."""
 
-    def __init__(self, *, api_key: str = FAKE_API_KEY, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        *,
+        api_key: str = FAKE_API_KEY,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sleep: Sleep = asyncio.sleep,
+    ):
         self.api_key = api_key
+        self._sleep = sleep  # every scripted delay waits here: tests can record instead of wait
         self.requests: list[VendorRequest] = []
         self.responder: Responder | None = None
         self._queue: deque[Step] = deque()
@@ -170,12 +179,15 @@ class FakeLLMVendors:
             if not call.stream:
                 _close_socket(request)
                 return web.Response()
-            return await _stream(wire, call, request, step.as_reply(), cut_after=step.after_chunks)
+            reply = step.as_reply()
+            return await _stream(
+                wire, call, request, reply, sleep=self._sleep, cut_after=step.after_chunks
+            )
         reply = as_reply(step)
         if call.stream:
-            return await _stream(wire, call, request, reply)
+            return await _stream(wire, call, request, reply, sleep=self._sleep)
         if reply.first_token_delay > 0:
-            await asyncio.sleep(reply.first_token_delay)
+            await self._sleep(reply.first_token_delay)
         return web.json_response(wire.body(reply, call))
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
@@ -231,6 +243,7 @@ async def _stream(
     request: web.Request,
     reply: Reply,
     *,
+    sleep: Sleep,
     cut_after: int | None = None,
 ) -> web.StreamResponse:
     """Stream `reply`, paced only as scripted, optionally dropping the connection mid-way."""
@@ -239,13 +252,13 @@ async def _stream(
     if plan.head:
         await response.write(b"".join(plan.head))
     if not plan.pieces and reply.first_token_delay > 0:
-        await asyncio.sleep(reply.first_token_delay)
+        await sleep(reply.first_token_delay)
     for number, piece in enumerate(plan.pieces):
         if cut_after is not None and number >= cut_after:
             break
         delay = reply.first_token_delay if number == 0 else reply.chunk_delay
         if delay > 0:
-            await asyncio.sleep(delay)
+            await sleep(delay)
         await response.write(piece)
     if cut_after is not None:
         _close_socket(request)
