@@ -115,13 +115,15 @@ class AppProvider(Provider):
             yield box
 
     @provide
-    def model(self, catalog: ModelCatalog, toolbox: ToolBox, settings: Settings) -> Model:
+    def model(
+        self, catalog: ModelCatalog, toolbox: ToolBox, settings: Settings, texts: Texts
+    ) -> Model:
         limits = TurnLimits(
             max_tool_steps=settings.turn_max_tool_steps,
             seconds=settings.turn_timeout_seconds,
             max_tokens=settings.turn_max_tokens,
         )
-        return ModelRunner(catalog, toolbox=toolbox, limits=limits)
+        return ModelRunner(catalog, toolbox=toolbox, limits=limits, reasons=texts.reasons)
 
     @provide
     def questions(self, bot: Bot) -> Questions:

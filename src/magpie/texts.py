@@ -23,6 +23,10 @@ class FailureReasons:
     rejected: str = "the model rejected the request"
     unreadable: str = "the model sent something unreadable"
     unexpected: str = "unexpected error"
+    tool_loop: str = "it kept using tools without answering (limit: {limit} steps)"
+    too_many_tokens: str = "the answer needed more than {limit} tokens"
+    took_too_long: str = "the answer took longer than {seconds} seconds"
+    lost_pause: str = "the paused answer could not be read back"
 
 
 @dataclass(frozen=True, slots=True)

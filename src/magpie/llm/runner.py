@@ -19,6 +19,7 @@ from magpie.conversation.types import Caller, Completion, Parked, Preferences, P
 from magpie.llm.catalog import ModelCatalog
 from magpie.llm.errors import describe
 from magpie.llm.steps import Finished, Progress, ToolLoop, definitions
+from magpie.texts import ENGLISH, FailureReasons
 from magpie.tools.toolbox import ToolBox
 
 
@@ -54,10 +55,12 @@ class ModelRunner:
         *,
         toolbox: ToolBox | None = None,
         limits: TurnLimits | None = None,
+        reasons: FailureReasons = ENGLISH.reasons,
     ) -> None:
         self.catalog = catalog
         self.toolbox = toolbox
         self.limits = limits or TurnLimits()
+        self.reasons = reasons
         self._parameters: dict[tuple[str, ...], ModelRequestParameters] = {}
 
     @property
@@ -92,7 +95,7 @@ class ModelRunner:
         try:
             progress = Progress.load(parked.state)
         except ValueError as error:
-            raise ModelFailure("the paused answer could not be read back") from error
+            raise ModelFailure(self.reasons.lost_pause) from error
         label, loop = self._loop(
             parked.model, caller, preferences, on_text, on_status, _instructions(progress)
         )
@@ -131,6 +134,7 @@ class ModelRunner:
             on_text=on_text,
             max_tool_calls=self.limits.max_tool_steps,
             max_tokens=self.limits.max_tokens,
+            reasons=self.reasons,
         )
         return label, loop
 
@@ -146,11 +150,10 @@ class ModelRunner:
         except ModelFailure:
             raise
         except TimeoutError:
-            raise ModelFailure(
-                f"the answer took longer than {int(self.limits.seconds)} seconds"
-            ) from None
+            seconds = int(self.limits.seconds)
+            raise ModelFailure(self.reasons.took_too_long.format(seconds=seconds)) from None
         except Exception as error:
-            raise ModelFailure(describe(error)) from error
+            raise ModelFailure(describe(error, self.reasons)) from error
         return _completion(label, finished)
 
 

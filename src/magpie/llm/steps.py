@@ -36,6 +36,7 @@ from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.usage import RequestUsage
 
 from magpie.conversation.ports import ModelFailure, TextSink
+from magpie.texts import FailureReasons
 from magpie.tools.deps import ToolDeps
 from magpie.tools.guard import AskFirst
 from magpie.tools.spec import ToolSpec
@@ -127,6 +128,7 @@ class ToolLoop:
         on_text: TextSink,
         max_tool_calls: int,
         max_tokens: int,
+        reasons: FailureReasons,
     ) -> None:
         self.model = model
         self.parameters = parameters
@@ -136,6 +138,7 @@ class ToolLoop:
         self.on_text = on_text
         self.max_tool_calls = max_tool_calls
         self.max_tokens = max_tokens
+        self.reasons = reasons
         self.usage = RequestUsage()
         self.preamble = ""  # what the model wrote in the step that called the tools
 
@@ -178,7 +181,7 @@ class ToolLoop:
             response = stream.get()
         self.usage.incr(response.usage)
         if self.usage.input_tokens + self.usage.output_tokens > self.max_tokens:
-            raise ModelFailure(f"the answer needed more than {self.max_tokens} tokens")
+            raise ModelFailure(self.reasons.too_many_tokens.format(limit=self.max_tokens))
         return response, "".join(parts[index] for index in sorted(parts))
 
     async def _run_calls(self, progress: Progress) -> Pause | None:
