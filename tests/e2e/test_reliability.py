@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select, text
 from structlog.testing import capture_logs
+from tg_sandbox import Sandbox
+from tg_sandbox.render import message_json
 
-from magpie.sandbox import Sandbox
-from magpie.sandbox.render import message_json
 from magpie.storage.database import Database, create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import upgrade
