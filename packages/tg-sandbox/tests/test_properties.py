@@ -16,7 +16,7 @@ from tg_sandbox import Sandbox
 from tg_sandbox.api import BotApi
 from tg_sandbox.bots import BotAccount
 from tg_sandbox.flood import FloodPolicy
-from tg_sandbox.methods.registry import CANONICAL
+from tg_sandbox.methods.table import METHODS
 from tg_sandbox.params import Params
 from tg_sandbox.world import World
 
@@ -66,7 +66,7 @@ def param_values(ids: dict[str, int]) -> st.SearchStrategy[str]:
 
 @st.composite
 def calls(draw: st.DrawFn, ids: dict[str, int]) -> tuple[str, dict[str, str]]:
-    method = draw(st.sampled_from(sorted(CANONICAL.values())))
+    method = draw(st.sampled_from(sorted(METHODS)))
     names = list(METHOD_PARAMS.get(method, {}))
     keys = draw(st.lists(st.sampled_from(names or ["x"]), max_size=6, unique=True))
     params = {key: draw(param_values(ids)) for key in keys}

@@ -7,8 +7,10 @@ import json
 import aiohttp
 import pytest
 
+from tests.bot_api.schema import method_names
 from tests.conftest import TOKEN
 from tg_sandbox import Sandbox
+from tg_sandbox.methods.table import METHODS
 
 
 async def raw(
@@ -33,6 +35,17 @@ async def test_method_names_are_case_insensitive_and_test_prefix_works(sandbox: 
         assert status == 200
         assert body["ok"] is True
         assert body["result"]["username"] == "magpie_bot"  # type: ignore[index]
+
+
+async def test_the_transcript_spells_a_method_as_the_bot_api_does(sandbox: Sandbox) -> None:
+    await raw(sandbox, f"/bot{TOKEN}/GETME")
+    await raw(sandbox, f"/bot{TOKEN}/sendmessage", data={"chat_id": "1", "text": "x"})
+    assert [entry.method for entry in sandbox.transcript()] == ["getMe", "sendMessage"]
+
+
+def test_every_method_in_the_table_is_a_bot_api_10_3_method() -> None:
+    assert set(METHODS) - method_names() == set()
+    assert {"getUpdates", "sendMessage", "sendMessageDraft", "sendInvoice"} <= set(METHODS)
 
 
 async def test_bad_and_unknown_tokens_are_unauthorized(sandbox: Sandbox) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import structlog
 
-from tg_sandbox import methods  # noqa: F401  (registers every method)
 from tg_sandbox.bots import BotAccount
 from tg_sandbox.errors import ApiError, not_found, unauthorized
 from tg_sandbox.faults import Fault
-from tg_sandbox.methods.registry import CANONICAL, HANDLERS, Answer, Call, WebhookControl
+from tg_sandbox.methods.call import Answer, Call, WebhookControl
+from tg_sandbox.methods.table import METHODS, canonical_name
 from tg_sandbox.params import Params
 from tg_sandbox.world import World
 
@@ -63,10 +63,10 @@ class BotApi:
         try:
             if fault is not None:
                 await self._apply(fault)
-            handler = HANDLERS.get(name)
-            if handler is None:
+            known = canonical_name(name)
+            if known is None:
                 raise not_found("method not found")
-            result = await handler(Call(self.world, bot, params, name, self.webhooks))
+            result = await METHODS[known](Call(self.world, bot, params, name, self.webhooks))
         except ApiError as error:
             self._record(bot, name, params, ok=False, error=error)
             return Reply(error.code, error.envelope())
@@ -110,7 +110,7 @@ class BotApi:
         self.world.transcript.record(
             at=self.world.clock.now(),
             bot_id=bot.id,
-            method=CANONICAL.get(name, name),
+            method=canonical_name(name) or name,
             params=params.public(),
             ok=ok,
             result=result,

@@ -9,8 +9,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from tg_sandbox.control import BotSpec, new_token
 from tg_sandbox.flood import FloodPolicy
-from tg_sandbox.sandbox import BotSpec, Sandbox, new_token
+from tg_sandbox.sandbox import Sandbox
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,22 +5,20 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from tg_sandbox.bots import BotAccount
 from tg_sandbox.clock import ManualClock
+from tg_sandbox.control import ControlSurface
 from tg_sandbox.model import Chat, Message, User
 from tg_sandbox.people import ActionRefused
 from tg_sandbox.render import chat_json, message_json, topic_json, user_json
 
-if TYPE_CHECKING:
-    from tg_sandbox.sandbox import Sandbox
-
 PREFIX = "/sandbox/api"
 Body = dict[str, Any]
-Route = Callable[["Sandbox", Body, web.Request], Awaitable[Any]]
+Route = Callable[[ControlSurface, Body, web.Request], Awaitable[Any]]
 
 
 class BadControl(Exception):
@@ -33,9 +31,10 @@ def _ok(result: Any) -> web.Response:
     )
 
 
-def _handler(sandbox_key: Any, route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _handler(
+    sandbox: ControlSurface, route: Route
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        sandbox = request.app[sandbox_key]
         body: Body = dict(request.query)
         if request.can_read_body:
             try:
@@ -55,14 +54,14 @@ def _handler(sandbox_key: Any, route: Route) -> Callable[[web.Request], Awaitabl
 # --- lookups --------------------------------------------------------------------------------
 
 
-def _user(sandbox: Sandbox, body: Body, key: str = "user_id") -> User:
+def _user(sandbox: ControlSurface, body: Body, key: str = "user_id") -> User:
     user = sandbox.world.users.get(int(body.get(key) or 0))
     if user is None or user.is_bot:
         raise BadControl(f"no user {body.get(key)!r}")
     return user
 
 
-def _bot(sandbox: Sandbox, body: Body) -> BotAccount:
+def _bot(sandbox: ControlSurface, body: Body) -> BotAccount:
     name = body.get("bot")
     if name is not None and str(name).lstrip("-").isdigit():
         bot = sandbox.world.bot_by_id(int(name))
@@ -72,7 +71,7 @@ def _bot(sandbox: Sandbox, body: Body) -> BotAccount:
     return sandbox.bot(str(name) if name is not None else None)
 
 
-def _place(sandbox: Sandbox, body: Body) -> BotAccount | Chat:
+def _place(sandbox: ControlSurface, body: Body) -> BotAccount | Chat:
     """Where a person acts: a group by chat_id, or the private chat with `bot`."""
     if body.get("chat_id") is not None and int(body["chat_id"]) < 0:
         chat = sandbox.world.groups.get(int(body["chat_id"]))
@@ -82,14 +81,14 @@ def _place(sandbox: Sandbox, body: Body) -> BotAccount | Chat:
     return _bot(sandbox, body)
 
 
-def _chat(sandbox: Sandbox, body: Body) -> Chat:
+def _chat(sandbox: ControlSurface, body: Body) -> Chat:
     place = _place(sandbox, body)
     if isinstance(place, BotAccount):
         return sandbox.world.private_chat(place, _user(sandbox, body))
     return place
 
 
-def _message(sandbox: Sandbox, body: Body) -> Message:
+def _message(sandbox: ControlSurface, body: Body) -> Message:
     chat = _chat(sandbox, body)
     message = chat.messages.get(int(body.get("message_id") or 0))
     if message is None:
@@ -111,7 +110,7 @@ def _group_json(chat: Chat) -> dict[str, Any]:
 # --- routes ---------------------------------------------------------------------------------
 
 
-async def state(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def state(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     world = sandbox.world
     return {
         "bots": [
@@ -123,12 +122,12 @@ async def state(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     }
 
 
-async def add_user(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def add_user(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     fields = {k: body[k] for k in ("last_name", "username", "language_code") if body.get(k)}
     return user_json(sandbox.add_user(str(body.get("first_name") or "User"), **fields))
 
 
-async def add_bot(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def add_bot(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     bot = sandbox.add_bot(
         token=body.get("token"),
         username=str(body.get("username") or "magpie_bot"),
@@ -138,7 +137,7 @@ async def add_bot(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return bot.me() | {"token": bot.token}
 
 
-async def add_group(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def add_group(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     members = [_user(sandbox, {"user_id": uid}) for uid in body.get("member_ids", [])]
     creator = _user(sandbox, body, "creator_id") if body.get("creator_id") else None
     chat = sandbox.add_group(
@@ -152,7 +151,7 @@ async def add_group(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return _group_json(chat)
 
 
-async def add_member(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def add_member(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     chat = _chat(sandbox, {"chat_id": request.match_info["chat_id"]})
     admin = bool(body.get("admin", False))
     if body.get("bot") is not None:
@@ -162,7 +161,7 @@ async def add_member(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return _group_json(chat)
 
 
-async def remove_member(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def remove_member(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     chat = _chat(sandbox, {"chat_id": request.match_info["chat_id"]})
     user = sandbox.world.users.get(int(request.match_info["user_id"]))
     if user is None:
@@ -171,13 +170,13 @@ async def remove_member(sandbox: Sandbox, body: Body, request: web.Request) -> A
     return _group_json(chat)
 
 
-async def add_topic(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def add_topic(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     chat = _chat(sandbox, {"chat_id": request.match_info["chat_id"]})
     by = _user(sandbox, body) if body.get("user_id") else None
     return topic_json(sandbox.create_topic(chat, str(body.get("name") or "Topic"), by=by))
 
 
-async def send(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def send(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     user, place = _user(sandbox, body), _place(sandbox, body)
     kind = str(body.get("kind") or "text")
     reply_to = body.get("reply_to")
@@ -203,30 +202,30 @@ async def send(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
             caption=body.get("caption"),
             **common,
         )
-    return message_json(sandbox.world, message)
+    return message_json(sandbox.world.users, message)
 
 
-async def edit(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def edit(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     message = _message(sandbox, body)
     edited = sandbox.people.edit_text(_user(sandbox, body), message, str(body.get("text") or ""))
-    return message_json(sandbox.world, edited)
+    return message_json(sandbox.world.users, edited)
 
 
-async def forward(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def forward(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     user = _user(sandbox, body)
     source = _message(sandbox, body.get("from") or {} | {"user_id": body.get("user_id")})
     target = _place(sandbox, body.get("to") or {})
-    return message_json(sandbox.world, sandbox.people.forward(user, source, target))
+    return message_json(sandbox.world.users, sandbox.people.forward(user, source, target))
 
 
-async def press(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def press(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     query_id = sandbox.people.press_button(
         _user(sandbox, body), _message(sandbox, body), str(body.get("data") or "")
     )
     return {"query_id": query_id}
 
 
-async def pay(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def pay(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     outcome = await sandbox.people.pay(_user(sandbox, body), _message(sandbox, body))
     result: dict[str, Any] = {"paid": outcome.paid}
     if outcome.charge_id:
@@ -236,7 +235,7 @@ async def pay(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return result
 
 
-async def stop(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def stop(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     draft = body.get("draft_id")
     draft_id = sandbox.people.press_stop(
         _user(sandbox, body), _bot(sandbox, body), int(draft) if draft else None
@@ -244,18 +243,20 @@ async def stop(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return {"draft_id": draft_id}
 
 
-async def block(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def block(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     blocked = bool(body.get("blocked", True))
     sandbox.people.block(_user(sandbox, body), _bot(sandbox, body), blocked=blocked)
     return {"blocked": blocked}
 
 
-async def chat_view(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def chat_view(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     """A chat as a person sees it: messages (with senders' names), live drafts and topics."""
     chat = _chat(sandbox, body)
     world = sandbox.world
     since = int(body.get("since_id") or 0)
-    messages = [message_json(world, m) for m in chat.messages.values() if m.message_id > since]
+    messages = [
+        message_json(world.users, m) for m in chat.messages.values() if m.message_id > since
+    ]
     drafts = []
     if chat.type == "private" and chat.owner_bot_id is not None:
         bot = world.bot_by_id(chat.owner_bot_id)
@@ -277,14 +278,14 @@ async def chat_view(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     }
 
 
-async def wait(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def wait(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     """Long-poll: answer with the world's version once it passes `version` (at most 25 s)."""
     after = int(body.get("version") or 0)
     seconds = min(25.0, float(body.get("timeout") or 25))
     return {"version": await sandbox.world.wait_for_change(after, seconds)}
 
 
-async def transcript(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def transcript(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     bot = _bot(sandbox, body) if body.get("bot") is not None else None
     entries = sandbox.transcript(
         method=body.get("method"), bot=bot, since=int(body.get("since") or 0)
@@ -292,12 +293,12 @@ async def transcript(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     return [entry.as_json() for entry in entries]
 
 
-async def stats(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def stats(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     """Successful calls per method: cheap progress for benchmarks and load tests."""
     return sandbox.world.transcript.counts()
 
 
-async def add_fault(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def add_fault(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     allowed = {"kind", "status", "description", "retry_after", "hang_seconds", "times", "token"}
     fault = sandbox.inject(str(body["method"]), **{k: v for k, v in body.items() if k in allowed})
     return {
@@ -308,17 +309,17 @@ async def add_fault(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
     }
 
 
-async def clear_faults(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def clear_faults(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     sandbox.world.faults.clear()
     return True
 
 
-async def reset(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def reset(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     await sandbox.reset()
     return True
 
 
-async def advance_clock(sandbox: Sandbox, body: Body, request: web.Request) -> Any:
+async def advance_clock(sandbox: ControlSurface, body: Body, request: web.Request) -> Any:
     clock = sandbox.world.clock
     if not isinstance(clock, ManualClock):
         raise BadControl("the sandbox runs on the wall clock; start it with a manual clock")
@@ -326,9 +327,8 @@ async def advance_clock(sandbox: Sandbox, body: Body, request: web.Request) -> A
     return clock.now()
 
 
-def add_control_routes(app: web.Application) -> None:
-    from tg_sandbox.server import SANDBOX_KEY
-
+def add_control_routes(app: web.Application, sandbox: ControlSurface) -> None:
+    """Add the /sandbox/api routes, each acting on `sandbox`."""
     routes: list[tuple[str, str, Route]] = [
         ("GET", "/state", state),
         ("POST", "/users", add_user),
@@ -354,4 +354,4 @@ def add_control_routes(app: web.Application) -> None:
         ("POST", "/clock", advance_clock),
     ]
     for verb, path, route in routes:
-        app.router.add_route(verb, PREFIX + path, _handler(SANDBOX_KEY, route))
+        app.router.add_route(verb, PREFIX + path, _handler(sandbox, route))

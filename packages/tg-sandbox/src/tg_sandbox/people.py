@@ -146,7 +146,7 @@ class People:
         query = {
             "id": query_id,
             "from": user_json(user),
-            "message": message_json(self.world, message),
+            "message": message_json(self.world.users, message),
             "chat_instance": str(abs(hash((message.chat_id, bot.id))) % 10**18),
             "data": data,
         }

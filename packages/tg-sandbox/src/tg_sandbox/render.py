@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from tg_sandbox.model import ADMIN_RIGHTS, Chat, Member, Message, StoredFile, Topic, User
-
-if TYPE_CHECKING:
-    from tg_sandbox.world import World
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
@@ -100,14 +98,14 @@ def topic_json(topic: Topic) -> dict[str, Any]:
     return data
 
 
-def message_json(world: World, message: Message, *, depth: int = 0) -> dict[str, Any]:
+def message_json(users: Mapping[int, User], message: Message, *, depth: int = 0) -> dict[str, Any]:
     """A message; the message it replies to is included one level deep, as Telegram does."""
     chat = message.chat
     data: dict[str, Any] = {"message_id": message.message_id}
     if message.thread_id is not None:
         data["message_thread_id"] = message.thread_id
     if message.sender_id is not None:
-        data["from"] = user_json(world.users[message.sender_id])
+        data["from"] = user_json(users[message.sender_id])
     data["date"] = message.date
     data["chat"] = chat_json(chat)
     if message.forward_origin is not None:
@@ -117,9 +115,9 @@ def message_json(world: World, message: Message, *, depth: int = 0) -> dict[str,
     if message.reply_to is not None and depth == 0:
         target = chat.messages.get(message.reply_to)
         if target is not None:
-            data["reply_to_message"] = message_json(world, target, depth=1)
+            data["reply_to_message"] = message_json(users, target, depth=1)
     if message.via_bot_id is not None:
-        data["via_bot"] = user_json(world.users[message.via_bot_id])
+        data["via_bot"] = user_json(users[message.via_bot_id])
     if message.edit_date is not None:
         data["edit_date"] = message.edit_date
     data |= message.content

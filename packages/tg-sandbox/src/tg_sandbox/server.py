@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from tg_sandbox.api import ConnectionReset, Reply
+from tg_sandbox.control import ControlSurface
+from tg_sandbox.control_http import add_control_routes
 from tg_sandbox.errors import ApiError, not_found
 from tg_sandbox.params import MAX_BODY_BYTES, read_params
+from tg_sandbox.webchat import add_webchat_routes
 
-if TYPE_CHECKING:
-    from tg_sandbox.sandbox import Sandbox
-
-SANDBOX_KEY: web.AppKey[Sandbox] = web.AppKey("sandbox")
+SURFACE_KEY: web.AppKey[ControlSurface] = web.AppKey("sandbox")
 
 
 def json_response(reply: Reply) -> web.Response:
@@ -35,7 +34,7 @@ def _error(error: ApiError) -> web.Response:
 
 
 async def bot_method(request: web.Request) -> web.StreamResponse:
-    sandbox = request.app[SANDBOX_KEY]
+    surface = request.app[SURFACE_KEY]
     token = request.match_info["token"]
     try:
         params = await read_params(request)
@@ -43,7 +42,7 @@ async def bot_method(request: web.Request) -> web.StreamResponse:
         return _error(error)
     method = request.match_info.get("method") or params.get("method") or ""
     try:
-        reply = await sandbox.api.call(token, method, params)
+        reply = await surface.api.call(token, method, params)
     except ConnectionReset:
         if request.transport is not None:
             request.transport.abort()
@@ -52,12 +51,12 @@ async def bot_method(request: web.Request) -> web.StreamResponse:
 
 
 async def download_file(request: web.Request) -> web.StreamResponse:
-    sandbox = request.app[SANDBOX_KEY]
+    surface = request.app[SURFACE_KEY]
     try:
-        sandbox.api.bot_for(request.match_info["token"])
+        surface.api.bot_for(request.match_info["token"])
     except ApiError as error:
         return _error(error)
-    stored = sandbox.world.files_by_path.get(request.match_info["path"])
+    stored = surface.world.files_by_path.get(request.match_info["path"])
     if stored is None:
         return _error(not_found())
     return web.Response(
@@ -79,17 +78,15 @@ async def too_large(
         return _error(ApiError(413, "Request Entity Too Large"))
 
 
-def build_app(sandbox: Sandbox) -> web.Application:
-    from tg_sandbox.control_http import add_control_routes
-    from tg_sandbox.webchat import add_webchat_routes
-
+def build_app(surface: ControlSurface) -> web.Application:
+    """The Bot API, the file downloads, the control API and the web chat page on one app."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[too_large])
-    app[SANDBOX_KEY] = sandbox
+    app[SURFACE_KEY] = surface
     app.router.add_route("*", "/bot{token}/test/{method}", bot_method)
     app.router.add_route("*", "/bot{token}/{method}", bot_method)
     app.router.add_route("*", "/bot{token}/", bot_method)
     app.router.add_get("/file/bot{token}/{path:.+}", download_file)
-    add_control_routes(app)
-    add_webchat_routes(app)
+    add_control_routes(app, surface)
+    add_webchat_routes(app, surface)
     app.router.add_route("*", "/{tail:.*}", unknown_path)
     return app

@@ -272,7 +272,7 @@ class World:
             bot = self.bot_by_id(bot_id) if bot_id is not None else None
             if bot is None or not receives(bot, chat, message, sender_is_bot=sender_is_bot):
                 continue
-            payload = payload or message_json(self, message)
+            payload = payload or message_json(self.users, message)
             self.push_update(bot, kind, payload, chat_key=chat.id)
 
     def push_update(

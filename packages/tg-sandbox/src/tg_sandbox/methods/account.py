@@ -7,24 +7,21 @@ import re
 from typing import Any
 
 from tg_sandbox.errors import bad_request
-from tg_sandbox.methods.registry import Call, api
+from tg_sandbox.methods.call import Call
 
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 PROFILE_LIMITS = {"name": 64, "description": 512, "short_description": 120}
 
 
-@api("getMe")
 async def get_me(call: Call) -> dict[str, Any]:
     return call.bot.me()
 
 
-@api("logOut")
 async def log_out(call: Call) -> bool:
     call.bot.logged_out = True
     return True
 
 
-@api("close")
 async def close(call: Call) -> bool:
     call.bot.closed_at = call.world.clock.now()
     return True
@@ -46,7 +43,6 @@ def _scope_key(call: Call) -> str:
     return json.dumps([scope, language], sort_keys=True)
 
 
-@api("setMyCommands")
 async def set_my_commands(call: Call) -> bool:
     commands = call.params.json("commands", "can't parse commands JSON object")
     if commands is None:
@@ -70,12 +66,10 @@ async def set_my_commands(call: Call) -> bool:
     return True
 
 
-@api("getMyCommands")
 async def get_my_commands(call: Call) -> list[dict[str, Any]]:
     return call.bot.commands.get(_scope_key(call), [])
 
 
-@api("deleteMyCommands")
 async def delete_my_commands(call: Call) -> bool:
     call.bot.commands.pop(_scope_key(call), None)
     return True
@@ -103,31 +97,25 @@ def _get_profile(call: Call, field: str) -> dict[str, str]:
     return {field: value}
 
 
-@api("setMyName")
 async def set_my_name(call: Call) -> bool:
     return _set_profile(call, "name")
 
 
-@api("getMyName")
 async def get_my_name(call: Call) -> dict[str, str]:
     return _get_profile(call, "name")
 
 
-@api("setMyDescription")
 async def set_my_description(call: Call) -> bool:
     return _set_profile(call, "description")
 
 
-@api("getMyDescription")
 async def get_my_description(call: Call) -> dict[str, str]:
     return _get_profile(call, "description")
 
 
-@api("setMyShortDescription")
 async def set_my_short_description(call: Call) -> bool:
     return _set_profile(call, "short_description")
 
 
-@api("getMyShortDescription")
 async def get_my_short_description(call: Call) -> dict[str, str]:
     return _get_profile(call, "short_description")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from tg_sandbox.errors import bad_request
-from tg_sandbox.methods.registry import Call, api
+from tg_sandbox.methods.call import Call
 
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 CALLBACK_ANSWER_SECONDS = 15 * 60
 
 
-@api("answerCallbackQuery")
 async def answer_callback_query(call: Call) -> bool:
     world = call.world
     query_id = call.params.text("callback_query_id")

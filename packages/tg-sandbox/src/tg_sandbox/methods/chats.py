@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tg_sandbox.errors import bad_request
-from tg_sandbox.methods.registry import Call, api
+from tg_sandbox.methods.call import Call
 from tg_sandbox.model import Chat, Member, Topic
 from tg_sandbox.render import chat_full_json, member_json, topic_json
 from tg_sandbox.world import World
@@ -13,12 +13,10 @@ from tg_sandbox.world import World
 TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 
 
-@api("getChat")
 async def get_chat(call: Call) -> dict[str, Any]:
     return chat_full_json(call.world.resolve_chat(call.bot, call.params.get("chat_id")))
 
 
-@api("getChatMember")
 async def get_chat_member(call: Call) -> dict[str, Any]:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     user_id = call.params.integer("user_id")
@@ -29,7 +27,6 @@ async def get_chat_member(call: Call) -> dict[str, Any]:
     return member_json(member, user)
 
 
-@api("getChatAdministrators")
 async def get_chat_administrators(call: Call) -> list[dict[str, Any]]:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     if chat.type == "private":
@@ -41,13 +38,11 @@ async def get_chat_administrators(call: Call) -> list[dict[str, Any]]:
     ]
 
 
-@api("getChatMemberCount")
 async def get_chat_member_count(call: Call) -> int:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     return sum(1 for member in chat.members.values() if member.is_present)
 
 
-@api("leaveChat")
 async def leave_chat(call: Call) -> bool:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     if chat.type == "private":
@@ -87,7 +82,6 @@ def _topic_name(call: Call, *, required: bool) -> str | None:
     return name.strip()
 
 
-@api("createForumTopic")
 async def create_forum_topic(call: Call) -> dict[str, Any]:
     chat = _forum(call)
     _require_topic_rights(call, chat)
@@ -105,7 +99,6 @@ async def create_forum_topic(call: Call) -> dict[str, Any]:
     return topic_json(topic)
 
 
-@api("editForumTopic")
 async def edit_forum_topic(call: Call) -> bool:
     chat = _forum(call)
     _require_topic_rights(call, chat)
@@ -126,12 +119,10 @@ async def edit_forum_topic(call: Call) -> bool:
     return True
 
 
-@api("closeForumTopic")
 async def close_forum_topic(call: Call) -> bool:
     return _set_closed(call, closed=True)
 
 
-@api("reopenForumTopic")
 async def reopen_forum_topic(call: Call) -> bool:
     return _set_closed(call, closed=False)
 

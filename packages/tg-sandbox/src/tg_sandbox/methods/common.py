@@ -7,7 +7,7 @@ from typing import Any
 
 from tg_sandbox import formatting
 from tg_sandbox.errors import ApiError, bad_request
-from tg_sandbox.methods.registry import Call
+from tg_sandbox.methods.call import Call
 from tg_sandbox.model import Chat, Message
 from tg_sandbox.params import json_int
 from tg_sandbox.render import message_json
@@ -139,7 +139,7 @@ def send(call: Call, chat: Chat, content: dict[str, Any]) -> dict[str, Any]:
     message = world.post(
         chat, bot.user, content, thread_id=topic, reply_to=reply_to, reply_markup=markup
     )
-    return message_json(world, message)
+    return message_json(world.users, message)
 
 
 def editable_message(call: Call) -> tuple[Chat, Message]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tg_sandbox.errors import bad_request, required
+from tg_sandbox.methods.call import Call
 from tg_sandbox.methods.common import parse_formatted, send
-from tg_sandbox.methods.registry import Call, api
 from tg_sandbox.model import StoredFile
 from tg_sandbox.params import Upload
 from tg_sandbox.render import DOWNLOAD_LIMIT, file_json, media_fields
@@ -52,32 +52,26 @@ async def _send_media(call: Call, kind: str) -> dict[str, Any]:
     return send(call, chat, content)
 
 
-@api("sendPhoto")
 async def send_photo(call: Call) -> dict[str, Any]:
     return await _send_media(call, "photo")
 
 
-@api("sendDocument")
 async def send_document(call: Call) -> dict[str, Any]:
     return await _send_media(call, "document")
 
 
-@api("sendVoice")
 async def send_voice(call: Call) -> dict[str, Any]:
     return await _send_media(call, "voice")
 
 
-@api("sendAudio")
 async def send_audio(call: Call) -> dict[str, Any]:
     return await _send_media(call, "audio")
 
 
-@api("sendVideo")
 async def send_video(call: Call) -> dict[str, Any]:
     return await _send_media(call, "video")
 
 
-@api("getFile")
 async def get_file(call: Call) -> dict[str, Any]:
     file_id = (call.params.get("file_id") or "").strip()
     if not file_id:

@@ -6,6 +6,7 @@ from typing import Any
 
 from tg_sandbox import formatting
 from tg_sandbox.errors import bad_request
+from tg_sandbox.methods.call import Call
 from tg_sandbox.methods.common import (
     editable_message,
     parse_formatted,
@@ -14,7 +15,6 @@ from tg_sandbox.methods.common import (
     text_content,
     thread_id,
 )
-from tg_sandbox.methods.registry import Call, api
 from tg_sandbox.model import Message
 from tg_sandbox.params import json_int
 from tg_sandbox.render import message_json, user_json
@@ -26,7 +26,6 @@ NOT_MODIFIED = (
 MEDIA_KEYS = ("photo", "document", "voice", "audio", "video", "animation", "sticker", "video_note")
 
 
-@api("sendMessage")
 async def send_message(call: Call) -> dict[str, Any]:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     text, entities = parse_formatted(call, text_key="text")
@@ -48,10 +47,9 @@ def _edited(call: Call, message: Message, content: dict[str, Any]) -> dict[str, 
     message.reply_markup = markup
     message.edit_date = call.world.now()
     call.world.announce(chat, message, "edited_message")
-    return message_json(call.world, message)
+    return message_json(call.world.users, message)
 
 
-@api("editMessageText")
 async def edit_message_text(call: Call) -> dict[str, Any] | bool:
     _, message = editable_message(call)
     if "text" not in message.content:
@@ -61,7 +59,6 @@ async def edit_message_text(call: Call) -> dict[str, Any] | bool:
     return _edited(call, message, {"text": text, "entities": detected})
 
 
-@api("editMessageCaption")
 async def edit_message_caption(call: Call) -> dict[str, Any] | bool:
     _, message = editable_message(call)
     if not any(key in message.content for key in MEDIA_KEYS):
@@ -72,7 +69,6 @@ async def edit_message_caption(call: Call) -> dict[str, Any] | bool:
     return _edited(call, message, {"caption": caption, "caption_entities": entities})
 
 
-@api("editMessageReplyMarkup")
 async def edit_message_reply_markup(call: Call) -> dict[str, Any] | bool:
     _, message = editable_message(call)
     markup = reply_markup(call)
@@ -81,7 +77,7 @@ async def edit_message_reply_markup(call: Call) -> dict[str, Any] | bool:
     message.reply_markup = markup
     message.edit_date = call.world.now()
     call.world.announce(message.chat, message, "edited_message")
-    return message_json(call.world, message)
+    return message_json(call.world.users, message)
 
 
 def _delete(call: Call, message_ids: list[int]) -> bool:
@@ -103,12 +99,10 @@ def _delete(call: Call, message_ids: list[int]) -> bool:
     return True
 
 
-@api("deleteMessage")
 async def delete_message(call: Call) -> bool:
     return _delete(call, [call.params.integer("message_id")])
 
 
-@api("deleteMessages")
 async def delete_messages(call: Call) -> bool:
     ids = call.params.json("message_ids", "can't parse message identifiers JSON object")
     if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
@@ -135,7 +129,6 @@ def _source_message(call: Call) -> Message:
     return message
 
 
-@api("forwardMessage")
 async def forward_message(call: Call) -> dict[str, Any]:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     source = _source_message(call)
@@ -146,7 +139,7 @@ async def forward_message(call: Call) -> dict[str, Any]:
     message = call.world.post(
         chat, call.bot.user, dict(source.content), thread_id=topic, forward_origin=origin
     )
-    return message_json(call.world, message)
+    return message_json(call.world.users, message)
 
 
 def _origin_of(call: Call, source: Message) -> dict[str, Any]:
@@ -164,7 +157,6 @@ def _origin_of(call: Call, source: Message) -> dict[str, Any]:
     return {"type": "user", "date": source.date, "sender_user": user_json(user)}
 
 
-@api("copyMessage")
 async def copy_message(call: Call) -> dict[str, Any]:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     source = _source_message(call)
@@ -186,7 +178,6 @@ async def copy_message(call: Call) -> dict[str, Any]:
     return {"message_id": message["message_id"]}
 
 
-@api("setMessageReaction")
 async def set_message_reaction(call: Call) -> bool:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     message = chat.messages.get(call.params.integer("message_id"))

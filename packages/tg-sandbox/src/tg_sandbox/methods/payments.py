@@ -7,8 +7,8 @@ import secrets
 from typing import Any
 
 from tg_sandbox.errors import bad_request, required
+from tg_sandbox.methods.call import Call
 from tg_sandbox.methods.common import send
-from tg_sandbox.methods.registry import Call, api
 from tg_sandbox.model import Invoice
 from tg_sandbox.render import user_json
 
@@ -63,7 +63,6 @@ def _invoice(call: Call, chat_id: int) -> Invoice:
     return Invoice(chat_id, None, title, description, payload, currency, amount)
 
 
-@api("sendInvoice")
 async def send_invoice(call: Call) -> dict[str, Any]:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     invoice = _invoice(call, chat.id)
@@ -87,7 +86,6 @@ async def send_invoice(call: Call) -> dict[str, Any]:
     return message
 
 
-@api("createInvoiceLink")
 async def create_invoice_link(call: Call) -> str:
     invoice = _invoice(call, 0)
     slug = secrets.token_urlsafe(12)
@@ -95,7 +93,6 @@ async def create_invoice_link(call: Call) -> str:
     return f"https://t.me/${slug}"
 
 
-@api("answerPreCheckoutQuery")
 async def answer_pre_checkout_query(call: Call) -> bool:
     world = call.world
     query_id = call.params.text("pre_checkout_query_id")
@@ -116,7 +113,6 @@ async def answer_pre_checkout_query(call: Call) -> bool:
     return True
 
 
-@api("refundStarPayment")
 async def refund_star_payment(call: Call) -> bool:
     world = call.world
     user_id = call.params.integer("user_id")
@@ -142,7 +138,6 @@ async def refund_star_payment(call: Call) -> bool:
     return True
 
 
-@api("getStarTransactions")
 async def get_star_transactions(call: Call) -> dict[str, Any]:
     world = call.world
     offset = call.params.integer("offset", 0, lo=0)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tg_sandbox.errors import bad_request
+from tg_sandbox.methods.call import Call
 from tg_sandbox.methods.common import parse_formatted, thread_id
-from tg_sandbox.methods.registry import Call, api
 from tg_sandbox.model import Draft
 
 ACTIONS = {
@@ -26,7 +26,6 @@ ACTIONS = {
 }
 
 
-@api("sendChatAction")
 async def send_chat_action(call: Call) -> bool:
     chat = call.world.resolve_chat(call.bot, call.params.get("chat_id"))
     action = (call.params.get("action") or "").strip().lower()
@@ -37,7 +36,6 @@ async def send_chat_action(call: Call) -> bool:
     return True
 
 
-@api("sendMessageDraft")
 async def send_message_draft(call: Call) -> bool:
     world, bot, params = call.world, call.bot, call.params
     chat_raw = params.get("chat_id")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from tg_sandbox.bots import WebhookConfig
 from tg_sandbox.errors import bad_request, conflict
-from tg_sandbox.methods.registry import Answer, Call, api
+from tg_sandbox.methods.call import Answer, Call
 
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 UPDATE_KINDS = frozenset(
@@ -63,7 +63,6 @@ def _allowed_updates(call: Call) -> None:
     call.bot.allowed_updates = [str(kind) for kind in value if str(kind) in UPDATE_KINDS]
 
 
-@api("getUpdates")
 async def get_updates(call: Call) -> list[dict[str, Any]]:
     bot, params, clock = call.bot, call.params, call.world.clock
     if bot.webhook is not None:
@@ -116,7 +115,6 @@ def _check_webhook_url(url: str) -> None:
             raise bad_request("invalid webhook URL specified") from None
 
 
-@api("setWebhook")
 async def set_webhook(call: Call) -> Answer:
     bot, params = call.bot, call.params
     url = (params.get("url") or "").strip()
@@ -153,7 +151,6 @@ async def set_webhook(call: Call) -> Answer:
     return Answer(True, "Webhook was set")
 
 
-@api("deleteWebhook")
 async def delete_webhook(call: Call) -> Answer:
     bot = call.bot
     if call.params.flag("drop_pending_updates"):
@@ -165,7 +162,6 @@ async def delete_webhook(call: Call) -> Answer:
     return Answer(True, "Webhook was deleted")
 
 
-@api("getWebhookInfo")
 async def get_webhook_info(call: Call) -> dict[str, Any]:
     bot, hook = call.bot, call.bot.webhook
     info: dict[str, Any] = {

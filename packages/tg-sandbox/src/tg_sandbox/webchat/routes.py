@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tg_sandbox.server import SANDBOX_KEY
+from tg_sandbox.control import ControlSurface
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
@@ -32,13 +32,13 @@ async def static(request: web.Request) -> web.Response:
     return _asset(request.match_info["name"])
 
 
-async def release_long_polls(app: web.Application) -> None:
-    """Answer the pages' pending /wait polls, so stopping the server does not wait on them."""
-    app[SANDBOX_KEY].world.changed()
-
-
-def add_webchat_routes(app: web.Application) -> None:
+def add_webchat_routes(app: web.Application, sandbox: ControlSurface) -> None:
     """Add the page and its assets; call before the server's catch-all route."""
+
+    async def release_long_polls(app: web.Application) -> None:
+        """Answer the pages' pending /wait polls, so stopping the server does not wait on them."""
+        sandbox.world.changed()
+
     app.router.add_get("/", page)
     app.router.add_get("/static/{name}", static)
     app.on_shutdown.append(release_long_polls)

@@ -1,4 +1,4 @@
-"""Bot API methods by name: each is an async function of one `Call`."""
+"""What a Bot API method handler gets (one `Call`) and may return (`Answer`)."""
 
 from __future__ import annotations
 
@@ -37,16 +37,3 @@ class Answer:
 
 
 Handler = Callable[[Call], Awaitable[Any]]
-HANDLERS: dict[str, Handler] = {}
-CANONICAL: dict[str, str] = {}
-
-
-def api(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler under a Bot API method name (matched case-insensitively)."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[name.lower()] = handler
-        CANONICAL[name.lower()] = name
-        return handler
-
-    return register
