@@ -30,16 +30,16 @@ unit: setup
 	cd $(SANDBOX) && $(SANDBOX_ENV) $(CURDIR)/$(BIN)/pytest $(SANDBOX_PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests bench $(SANDBOX)
-	$(BIN)/ruff format --check src tests bench $(SANDBOX)
+	$(BIN)/ruff check src tests bench .ci $(SANDBOX)
+	$(BIN)/ruff format --check src tests bench .ci $(SANDBOX)
 
 typecheck: setup
 	$(BIN)/mypy
 	cd $(SANDBOX) && $(CURDIR)/$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format src tests bench $(SANDBOX)
-	$(BIN)/ruff check --fix src tests bench $(SANDBOX)
+	$(BIN)/ruff format src tests bench .ci $(SANDBOX)
+	$(BIN)/ruff check --fix src tests bench .ci $(SANDBOX)
 
 bench: setup
 	$(BIN)/python -m bench.run_all
@@ -53,7 +53,7 @@ lock: setup
 
 # The product wheel, installed without the lock into a fresh venv, answers through a sandbox.
 smoke: setup
-	.ci/smoke
+	$(BIN)/python .ci/smoke.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(SANDBOX)/.mypy_cache \
