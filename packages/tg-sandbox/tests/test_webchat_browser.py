@@ -161,14 +161,20 @@ async def polling(sandbox: Sandbox, token: str) -> AsyncIterator[tuple[TestBot, 
         await task  # closes the client's session too
 
 
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-15 in CSS pixels
+
+
 @pytest_asyncio.fixture(loop_scope="module")
 async def scene(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Scene]:
-    """The friends open in a 1280×800 page; the page is saved as a screenshot afterwards."""
+    """The friends open in a page (1280×800 unless a test asks for another size); the page is
+    saved as a screenshot afterwards."""
+    viewport = getattr(request, "param", DESKTOP)
     async with Sandbox(flood=FloodPolicy(enabled=False), anti_spin=False) as sandbox:
         account = sandbox.add_bot(username=USERNAME)
         ids = friends(sandbox, account)
         async with polling(sandbox, account.token) as (bot, client):
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page = await browser.new_page(viewport=viewport)
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             try:
@@ -327,3 +333,53 @@ async def test_news_elsewhere_shows_as_unread_and_a_reply_quotes_its_message(
     mine = page.get_by_test_id("message").filter(has_text="Great, thanks Bob!")
     await expect(mine.get_by_test_id("reply-quote")).to_contain_text("I can")
     assert trip.messages[max(trip.messages)].reply_to == max(trip.messages) - 1
+
+
+async def width_of(page: Page, test_id: str) -> float:
+    box = await page.get_by_test_id(test_id).bounding_box()
+    assert box is not None, f"{test_id} is not on screen"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
+    return float(box["width"])
+
+
+@pytest.mark.parametrize("scene", [PHONE], indirect=True)
+async def test_on_a_phone_the_chat_list_and_each_chat_are_screens_of_their_own(
+    scene: Scene,
+) -> None:
+    """Regression: at 390 px the sidebar stayed and left the chat column ~70 px wide."""
+    page, people, world = scene.page, scene.sandbox.people, scene.sandbox.world
+    await expect(page.get_by_test_id("chat-list")).to_be_visible()
+    assert await width_of(page, "chat-list") >= 370  # the list is the whole screen
+    await snapshot(page, "test_on_a_phone-chat-list")
+
+    await page.get_by_test_id("chat-item").filter(has_text="Weekend trip").click()
+    await expect(page.get_by_test_id("chat-title")).to_have_text("Weekend trip")
+    await expect(page.get_by_test_id("chat-list")).to_be_hidden()
+    await expect(page.get_by_test_id("composer")).to_be_visible()
+    assert await width_of(page, "message-list") >= 370
+    assert await width_of(page, "composer") >= 300
+    await say(page, f"@{USERNAME} hi from a phone")
+    reply = page.get_by_test_id("message").filter(has_text="Hi You, I am here")
+    await expect(reply).to_be_visible()
+    people.send_text(world.users[scene.ids.ann], world.groups[scene.ids.book_club], "psst")
+    await expect(page.get_by_test_id("back-badge")).to_have_text("1")  # news elsewhere
+    await snapshot(page, "test_on_a_phone-group")
+
+    await page.get_by_test_id("back-button").click()
+    await expect(page.get_by_test_id("chat-list")).to_be_visible()
+    await expect(page.get_by_test_id("composer")).to_be_hidden()
+    club = page.get_by_test_id("chat-item").filter(has_text="Book club")
+    await expect(club.get_by_test_id("unread-badge")).to_have_text("1")
+    people.send_text(world.users[scene.ids.bob], world.groups[scene.ids.weekend_trip], "see you")
+    trip = page.get_by_test_id("chat-item").filter(has_text="Weekend trip")
+    await expect(trip.get_by_test_id("unread-badge")).to_have_text("1")  # no longer in sight
+    private = page.get_by_test_id("chat-item-title").get_by_text("Magpie", exact=True)
+    await page.get_by_test_id("chat-item").filter(has=private).click()
+    await expect(page.get_by_test_id("chat-title")).to_have_text("Magpie")
+    await say(page, "hello from a phone")
+    draft = page.get_by_test_id("draft")
+    await expect(draft.get_by_test_id("draft-text")).to_have_text("You said: hello from a phone")
+    scene.bot.release.set()
+    reply = page.get_by_test_id("message").filter(has_text="You said:")
+    await expect(reply.locator("strong")).to_have_text("hello from a phone")
+    assert await width_of(page, "message-list") >= 370

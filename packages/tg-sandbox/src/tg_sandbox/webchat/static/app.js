@@ -1,5 +1,7 @@
-// Magpie sandbox web chat: a Telegram-like client on top of /sandbox/api. It long-polls
+// The sandbox's web chat: a Telegram-like client on top of /sandbox/api. It long-polls
 // /wait for the world's version and, on every change, re-reads /state and the chats.
+// On a narrow screen the chat list and the open chat are two screens (body[data-screen]),
+// as in Telegram's mobile apps; on a wide one they stand side by side.
 
 import { $, avatar, colorOf, el, nameOf, toast } from "./dom.js";
 import { draftNode, fillDraft, isService, messageNode, summary } from "./messages.js";
@@ -7,6 +9,7 @@ import { draftNode, fillDraft, isService, messageNode, summary } from "./message
 const API = "/sandbox/api";
 const TYPING_MS = 5000;
 const PRIVATE = { kind: "private", chatId: null, threadId: null };
+const NARROW = window.matchMedia("(width <= 720px)"); // keep in step with style.css
 
 const app = {
   version: -1,
@@ -65,6 +68,11 @@ function viewKey(open = app.open) {
 function viewOf(key, message, chat) {
   const thread = chat.is_forum && message.message_thread_id;
   return thread ? `${key}:${thread}` : key;
+}
+
+function inSight(key) {
+  const chatShown = document.body.dataset.screen === "chat" || !NARROW.matches;
+  return chatShown && key === viewKey();
 }
 
 function openGroup() {
@@ -213,7 +221,15 @@ function chatListNode(entry) {
   return node;
 }
 
+function renderBackBadge() {
+  let unread = 0;
+  for (const [key, count] of app.unread) if (key !== viewKey()) unread += count;
+  $("back-badge").textContent = unread ? String(unread) : "";
+  $("back-badge").hidden = !unread;
+}
+
 function renderChatList() {
+  renderBackBadge();
   const list = $("chat-list");
   const current = viewKey();
   const keep = new Set();
@@ -280,7 +296,7 @@ function track(key, view) {
     const isNew = m.message_id > (seen || 0);
     if (isNew && m.from?.id === app.bot.id) app.typingUntil.delete(where);
     const fromOthers = m.from?.id !== app.identity && !isService(m);
-    if (seen !== undefined && isNew && fromOthers && where !== viewKey()) {
+    if (seen !== undefined && isNew && fromOthers && !inSight(where)) {
       app.unread.set(where, (app.unread.get(where) || 0) + 1);
     }
   }
@@ -393,14 +409,25 @@ async function live() {
 
 // --- what the person does ----------------------------------------------------------------------
 
+function showScreen(screen) {
+  document.body.dataset.screen = screen;
+}
+
 function openChat(open) {
   app.open = open;
   app.unread.delete(viewKey(open));
   cancelReply();
+  showScreen("chat");
+  app.stickToBottom = true;
   renderChatList();
   renderHeader();
   refresh();
-  $("composer").focus();
+  if (!NARROW.matches) $("composer").focus(); // on a phone that would pop up the keyboard
+}
+
+function backToChats() {
+  cancelReply();
+  showScreen("list");
 }
 
 function startReply(m) {
@@ -484,6 +511,7 @@ function start() {
   });
   $("composer").addEventListener("input", resize);
   $("reply-cancel").addEventListener("click", cancelReply);
+  $("back-button").addEventListener("click", backToChats);
   $("identity").addEventListener("change", (event) => {
     app.identity = Number(event.target.value);
     cancelReply();
