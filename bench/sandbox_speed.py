@@ -67,7 +67,7 @@ async def control(base: str, path: str, body: dict[str, object]) -> dict[str, ob
 
 async def measure(calls: int, updates: int, connections: int) -> None:
     sandbox_port, bare_port = free_port(), free_port()
-    sandbox_args = ["-m", "magpie.cli", "sandbox", "--port", str(sandbox_port)]
+    sandbox_args = ["-m", "tg_sandbox", "--port", str(sandbox_port)]
     sandbox_args += ["--token", TOKEN, "--flood", "off"]
     with (
         process(sandbox_args, port=sandbox_port),

@@ -261,7 +261,7 @@ async def one_run(
 async def measure(args: argparse.Namespace) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sandbox = ["-m", "magpie.cli", "sandbox", "--port", str(port), "--token", TOKEN]
+    sandbox = ["-m", "tg_sandbox", "--port", str(port), "--token", TOKEN]
     with process([*sandbox, "--flood", "off"], port=port):
         async with aiohttp.ClientSession() as http:
             for backend in args.db if args.rounds else []:

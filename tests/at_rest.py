@@ -13,9 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tg_sandbox import FloodPolicy, Sandbox
+
 from magpie.cli import serve_until
 from magpie.config import load_settings
-from magpie.sandbox import FloodPolicy, Sandbox
 
 OPTIONAL = ("openai", "anthropic", "google.genai", "mcp", "trafilatura")
 TOKEN = "7000000001:SANDBOX-at-rest"

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tg_sandbox import BotAccount, FloodPolicy, Sandbox
 
 from magpie.app import running
 from magpie.cli import serve_until
 from magpie.collector import YOUNG_THRESHOLD, tuned_for_serving
 from magpie.config import Settings, load_settings
-from magpie.sandbox import BotAccount, FloodPolicy, Sandbox
 
 TOKEN = "7000000001:SANDBOX-collector"
 

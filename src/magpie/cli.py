@@ -1,4 +1,4 @@
-"""The `magpie` command: run, migrate, sandbox, demo."""
+"""The `magpie` command: run, migrate, demo."""
 
 from __future__ import annotations
 
@@ -20,17 +20,6 @@ def _add_commands(sub: SubParsers[argparse.ArgumentParser]) -> None:
     sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
     migrate = sub.add_parser("migrate", help="apply database migrations (or undo them)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="undo down to REVISION (base)")
-    sandbox = sub.add_parser("sandbox", help="run the local Telegram Bot API sandbox")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8081)
-    sandbox.add_argument(
-        "--token",
-        action="append",
-        default=[],
-        help="a bot token to serve (repeatable); one is generated when none is given",
-    )
-    sandbox.add_argument("--username", default="magpie_bot", help="username of the first bot")
-    sandbox.add_argument("--flood", choices=("telegram", "off"), default="telegram")
     demo = sub.add_parser("demo", help="sandbox + Magpie + web chat page, all offline")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
@@ -80,27 +69,6 @@ async def _migrate(downgrade_to: str | None) -> None:
         print(f"Applied {len(todo)} migration(s)." if todo else "The database is up to date.")
 
 
-async def _sandbox(args: argparse.Namespace) -> None:
-    from magpie.sandbox import BotSpec, FloodPolicy, Sandbox, new_token
-
-    tokens = args.token or [new_token()]
-    specs = [
-        BotSpec(token, args.username if i == 0 else f"{args.username}{i + 1}")
-        for i, token in enumerate(tokens)
-    ]
-    sandbox = Sandbox(
-        bots=specs, flood=FloodPolicy.named(args.flood), host=args.host, port=args.port
-    )
-    async with sandbox:
-        print(f"Telegram sandbox listening on {sandbox.url}")
-        print(f"  TELEGRAM_API_URL={sandbox.url}")
-        for spec in specs:
-            print(f"  TELEGRAM_BOT_TOKEN={spec.token}   (@{spec.username})")
-        print(f"  web chat: {sandbox.url}/   control API: {sandbox.url}/sandbox/api/state")
-        sys.stdout.flush()
-        await _until_signal().wait()
-
-
 async def _demo(args: argparse.Namespace) -> None:
     from magpie.demo import run_demo
 
@@ -118,8 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run())
         elif args.command == "migrate":
             asyncio.run(_migrate(args.downgrade))
-        elif args.command == "sandbox":
-            asyncio.run(_sandbox(args))
         elif args.command == "demo":
             asyncio.run(_demo(args))
     except ConfigError as error:

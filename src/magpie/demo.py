@@ -12,9 +12,16 @@ from pathlib import Path
 
 from magpie.app import running, serve
 from magpie.config import ConfigError, load_settings
+from magpie.demo_scene import demo_scene
 from magpie.observability.logging import configure_logging
-from magpie.sandbox import BotSpec, FloodPolicy, Sandbox
-from magpie.sandbox.scene import demo_scene
+from magpie.texts import ENGLISH
+
+try:  # a development dependency: the product wheel does not bring it
+    from tg_sandbox import BotSpec, FloodPolicy, Sandbox
+except ModuleNotFoundError as missing:
+    if missing.name != "tg_sandbox":
+        raise
+    raise ConfigError(ENGLISH.demo_needs_sandbox) from None
 
 DEMO_TOKEN = "7000000001:SANDBOX-magpie-demo"  # noqa: S105 (the sandbox's own token)
 

@@ -104,6 +104,10 @@ class Texts:
     persona_set: str = "Persona updated for this chat."
     persona_reset: str = "Persona reset to the default."
     persona_admins_only: str = "Only this chat's admins can change its persona."
+    demo_needs_sandbox: str = (
+        "the demo needs the Telegram sandbox (tg-sandbox), a development package that this "
+        "install does not have: run `make demo` in a clone of the Magpie repository"
+    )
 
     # The command menu Telegram shows by the input field (registered at start).
     command_new: str = "Start a fresh conversation"

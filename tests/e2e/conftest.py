@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from dishka import Provider, Scope, provide
+from tg_sandbox import BotAccount, Chat, FloodPolicy, Message, Sandbox, User
 
 from magpie.app import Runtime, running, serve
 from magpie.config import Settings, load_settings
 from magpie.observability.metrics import Metrics
-from magpie.sandbox import BotAccount, Chat, FloodPolicy, Message, Sandbox, User
 from magpie.telegram.delivery import Delivery
 from magpie.telegram.streaming import Pacing
 from tests.fakes.llm_vendors import FakeLLMVendors

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
+from tg_sandbox import FloodPolicy, Sandbox
 
-from magpie.sandbox import FloodPolicy, Sandbox
-from magpie.sandbox.scene import demo_scene
+from magpie.demo_scene import demo_scene
 from tests.browser import CHROMIUM_ARGS, chromium_path, snapshot
 from tests.e2e.conftest import TOKEN, magpie_settings, start
 

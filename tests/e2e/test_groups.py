@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from tg_sandbox import Chat, Sandbox, User
 
-from magpie.sandbox import Chat, Sandbox, User
 from tests.e2e.conftest import Harness
 from tests.fakes.llm_vendors import FakeLLMVendors, Reply
 

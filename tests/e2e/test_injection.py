@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from sqlalchemy import select
+from tg_sandbox import Sandbox
 
-from magpie.sandbox import Sandbox
 from magpie.storage.database import Database
 from magpie.storage.tables import NoteRow
 from magpie.texts import ENGLISH

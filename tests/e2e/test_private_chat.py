@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 from structlog.testing import capture_logs
+from tg_sandbox import User
 
-from magpie.sandbox import User
 from magpie.storage.database import Database
 from magpie.storage.tables import MessageRow
 from magpie.texts import ENGLISH

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from dishka import Provider, Scope, provide
 from sqlalchemy import select
+from tg_sandbox import Message, Sandbox
 
 from magpie.conversation.clock import Clock
 from magpie.conversation.turn import Assistant
-from magpie.sandbox import Message, Sandbox
 from magpie.storage.database import Database
 from magpie.storage.tables import NoteRow
 from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start

@@ -10,9 +10,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select, text
 from structlog.testing import capture_logs
+from tg_sandbox import Sandbox
 
-from magpie.sandbox import Sandbox
-from magpie.sandbox.render import message_json
 from magpie.storage.database import Database, create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import upgrade
@@ -154,7 +153,7 @@ async def test_pending_updates_from_a_crash_are_handled_on_start(
     engine = create_engine(settings.sqlalchemy_url, pooled=False)
     await upgrade(engine)
     await Inbox(Database(engine)).record(
-        [(4242, json.dumps({"update_id": 4242, "message": message_json(sandbox.world, message)}))]
+        [(4242, json.dumps({"update_id": 4242, "message": sandbox.message_json(message)}))]
     )
     await engine.dispose()
     async with start(sandbox, account, settings) as h:
@@ -212,7 +211,7 @@ async def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
         ann = sandbox.add_user("Ann")
         asked = sandbox.people.send_text(ann, account, "via webhook")
         assert "via webhook" in ((await h.reply_to(asked)).text or "")
-        posted = message_json(sandbox.world, asked) | {"message_id": 9_999, "text": "again?"}
+        posted = sandbox.message_json(asked) | {"message_id": 9_999, "text": "again?"}
         update = {"update_id": 777, "message": posted}
         async with aiohttp.ClientSession() as http:
             async with http.post(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tg_sandbox import Sandbox
 
-from magpie.sandbox import Sandbox
 from magpie.storage.database import Database
 from magpie.storage.tables import NoteRow, ToolCallRow
 from tests.e2e.conftest import TOKEN, Harness, magpie_settings, on_fake_openai, start

@@ -8,8 +8,8 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from tg_sandbox import FloodPolicy, Sandbox
 
-from magpie.sandbox import FloodPolicy, Sandbox
 from magpie.telegram.admins import ChatAdmins
 
 TOKEN = "7000000001:SANDBOX-admins"

@@ -11,9 +11,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramServerError
 from structlog.testing import capture_logs
+from tg_sandbox import FloodPolicy, Sandbox, User
 
 from magpie.observability.metrics import Metrics
-from magpie.sandbox import FloodPolicy, Sandbox, User
 from magpie.telegram.delivery import Delivery, DeliveryPolicy, best_effort
 
 TOKEN = "7000000001:SANDBOX-delivery"

@@ -8,8 +8,8 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from tg_sandbox import FloodPolicy, Sandbox, User
 
-from magpie.sandbox import FloodPolicy, Sandbox, User
 from magpie.telegram.streaming import Pacing, TelegramReply
 from magpie.texts import ENGLISH
 

@@ -1,5 +1,0 @@
-"""The web chat page: a Telegram-like client in the browser on top of /sandbox/api."""
-
-from magpie.sandbox.webchat.routes import add_webchat_routes
-
-__all__ = ["add_webchat_routes"]
