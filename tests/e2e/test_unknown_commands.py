@@ -41,6 +41,8 @@ async def test_in_a_group_only_a_command_addressed_to_magpie_is_answered(
     addressed = sandbox.people.send_text(ann, group, "/roll@magpie_bot 2d6")
     reply = await magpie.reply_to(addressed)
     assert reply.text == ENGLISH.unknown_command.format(command="/roll")
+    replying = sandbox.people.send_text(ann, group, "/dice", reply_to=reply)
+    assert (await magpie.reply_to(replying)).text == ENGLISH.unknown_command.format(command="/dice")
     assert await turns(magpie) == 0
 
 
