@@ -8,16 +8,22 @@ import unicodedata
 
 PIECES = 8  # about how many pieces an answer streams in
 _ESCAPABLE = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: CommonMark escapes each
-_EDGE_SPACE = re.compile(r"^\s+|\s+$")
 _TOKEN = re.compile(r"\\.|(?P<code>`+)|(?P<emphasis>\*+|_+|~+)|[ \n]|[^\\`*_~ \n]+", re.S)
 
 
 def literal(text: str) -> str:
     """Markdown, on one source line, that shows exactly `text` (printable characters, tabs and
-    line breaks): every ASCII punctuation mark escaped, so none of it is markup or an entity."""
-    escaped = _ESCAPABLE.sub(r"\\\1", text)
-    escaped = _EDGE_SPACE.sub(lambda edge: "".join(f"&#{ord(c)};" for c in edge[0]), escaped)
-    return escaped.replace("\n", "&#10;").replace("\t", "&#9;")
+    line breaks): every ASCII punctuation mark escaped, so none of it is markup or an entity;
+    spaces at either end as references, which Markdown does not strip."""
+    stripped = text.lstrip()
+    body = stripped.rstrip()
+    lead, trail = text[: len(text) - len(stripped)], stripped[len(body) :]
+    escaped = _ESCAPABLE.sub(r"\\\1", body).replace("\n", "&#10;").replace("\t", "&#9;")
+    return _references(lead) + escaped + _references(trail)
+
+
+def _references(spaces: str) -> str:
+    return "".join(f"&#{ord(char)};" for char in spaces)
 
 
 def code_span(text: str) -> str:

@@ -47,7 +47,8 @@ class Unclear:
 Reading = ToolCall | Unclear | None
 
 _ADDRESS = re.compile(r"^(?:(?:@\w+|hey|hi|ok|okay|please|[\w-]{1,32},)[\s,:!]+)+", re.I)
-_TAIL = re.compile(r"(?:^|[\s,]+)(?:@\w+|please|thanks|thank\s+you)$|[\s?!.,]+$", re.I)
+_TAIL_WORD = re.compile(r"(?<![^\s,])(?:@\w+|please|thanks|thank\s+you)$", re.I)
+_TAIL_MARKS = " \t\n\r,.!?"
 _NOW = r"(?:\s+(?:now|right\s+now|today))?"
 _PLACE = rf"{_NOW}(?:\s+(?:in|for|at)\s+(?P<place>[^\n]{{1,64}}?))?{_NOW}"
 _TIME = re.compile(
@@ -59,9 +60,7 @@ _TIME = re.compile(
 _CALCULATE = re.compile(
     r"(?:calculate|compute|evaluate|calc)\s*:?\s+(?P<expression>.+)", re.I | re.S
 )
-_WHAT_IS = re.compile(
-    r"(?:what(?:'s|\s+is)|how\s+much\s+is)\s+(?P<expression>.+?)(?:\s*=)?", re.I | re.S
-)
+_WHAT_IS = re.compile(r"(?:what(?:'s|\s+is)|how\s+much\s+is)\s+(?P<expression>.+)", re.I | re.S)
 _LIST_NOTES = re.compile(
     r"(?:(?:what\s+are|show(?:\s+me)?|list|read(?:\s+me)?|what(?:'s|\s+is)\s+in)\s+)?"
     r"(?:my|our|the|this\s+chat's)\s+notes"
@@ -123,10 +122,14 @@ class Request:
     def of(cls, message: str) -> Request:
         text = _ADDRESS.sub("", message.strip().replace("’", "'"), count=1)
         question = False
-        while tail := _TAIL.search(text):
-            question = question or "?" in tail[0]
-            text = text[: tail.start()]
-        return cls(text.strip(), question)
+        for _ in range(4):  # "…, please @magpie_bot?": a few words, never a whole message
+            kept = text.rstrip(_TAIL_MARKS)
+            question = question or "?" in text[len(kept) :]
+            word = _TAIL_WORD.search(kept, max(0, len(kept) - 48))
+            text = kept[: word.start()] if word else kept
+            if word is None:
+                break
+        return cls(text.rstrip(_TAIL_MARKS), question)
 
 
 def is_arithmetic(expression: str) -> bool:
@@ -166,8 +169,10 @@ def _calculation(request: Request) -> Reading:
             return ToolCall("calculate", {"expression": expression})
         shown = expression if len(expression) <= 200 else expression[:200] + "…"
         return Unclear(f"{CAN_CALCULATE}; I couldn't read {code_span(shown)}.")
-    if (match := _WHAT_IS.fullmatch(request.text)) and is_arithmetic(match["expression"]):
-        return ToolCall("calculate", {"expression": match["expression"].strip()})
+    if (match := _WHAT_IS.fullmatch(request.text)) and is_arithmetic(
+        expression := match["expression"].rstrip(" =")
+    ):
+        return ToolCall("calculate", {"expression": expression.strip()})
     return None
 
 
