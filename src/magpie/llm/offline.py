@@ -53,8 +53,7 @@ EXAMPLES = {
     "calculate": "`calculate 17*23`",
     "save_note": "`remember that …`",
     "find_notes": "`what are my notes?`",
-    "weather": "`weather in Lviv`",
-}
+}  # not the weather: it needs the internet, and the offline demo may have none
 QUOTE_CHARS, QUOTE_LINES = 600, 12  # how much of a message the echo shows
 RESULT_CHARS, RESULT_LINES = 3000, 40  # how much of a tool's result is quoted
 _SPEAKER = re.compile(r"^[^:\n]{1,64}: ", re.M)  # "Name: " opening a message in a group
