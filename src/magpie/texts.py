@@ -52,6 +52,9 @@ class Texts:
         "I can tell the time, calculate, check the weather, search the web and read pages "
         "(when this bot is set up for it), and keep notes for this chat."
     )
+    unknown_command: str = (
+        "I don't know {command}. My commands: /new, /stop, /retry, /tools, /model, /persona, /help."
+    )
     fresh: str = "Starting fresh — I've set aside our earlier conversation."
     nothing_to_stop: str = "I'm not writing anything right now."
     nothing_to_retry: str = "There's no earlier message of yours to answer again."

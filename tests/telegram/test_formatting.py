@@ -90,6 +90,18 @@ def test_lists_bullets_numbers_and_nesting() -> None:
     assert formatted.text == "• one\n• two\n  • inner\n    1. deep\n• three\n\n3. c\n4. d"
 
 
+def test_ordered_list_keeps_the_models_start_number_and_delimiter() -> None:
+    assert render_markdown("0. zero\n0. one").text == "0. zero\n1. one"
+    assert render_markdown("7) seven\n8) eight").text == "7) seven\n8) eight"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=999_999_998), st.sampled_from([".", ")"]))
+def test_an_ordered_list_counts_on_from_its_first_number(start: int, delimiter: str) -> None:
+    formatted = render_markdown(f"{start}{delimiter} first\n{start}{delimiter} second")
+    assert formatted.text == f"{start}{delimiter} first\n{start + 1}{delimiter} second"
+
+
 def test_loose_list_keeps_blank_lines_and_indents_continuation() -> None:
     formatted = render_markdown("- first\n\n  more\n- second\n  line")
     assert formatted.text == "• first\n\n  more\n\n• second\n  line"

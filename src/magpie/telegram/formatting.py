@@ -42,10 +42,11 @@ class _Span(NamedTuple):
 
 @dataclass(slots=True)
 class _List:
-    """An open list: nesting level, next number (None for bullets), tight (no blank lines)."""
+    """An open list: nesting level, next number (None for bullets), its "." or ")", tight."""
 
     level: int
     number: int | None
+    delimiter: str = "."
     tight: bool = True
 
 
@@ -239,16 +240,21 @@ class _Renderer:
                 self.leaf("———")
             elif kind == "table_open":
                 at = self.table(tokens, at)
-            elif kind in ("bullet_list_open", "ordered_list_open"):
-                start = int(token.attrGet("start") or 1) if kind[0] == "o" else None
-                self.lists.append(_List(token.level, start))
+            elif kind == "bullet_list_open":
+                self.lists.append(_List(token.level, None))
+            elif kind == "ordered_list_open":
+                start = token.attrGet("start")  # absent when 1; the model's own number otherwise
+                self.lists.append(
+                    _List(token.level, 1 if start is None else int(start), token.markup)
+                )
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 self.lists.pop()
                 self.end_block()
             elif kind == "list_item_open":
                 self.flush_marker()
                 items, indent = self.lists[-1], "  " * (len(self.lists) - 1)
-                self.marker = indent + ("• " if items.number is None else f"{items.number}. ")
+                number = items.number
+                self.marker = indent + ("• " if number is None else f"{number}{items.delimiter} ")
                 items.number = None if items.number is None else items.number + 1
             elif kind == "list_item_close":
                 self.flush_marker()

@@ -1,16 +1,18 @@
-"""/start, /help, /new, /stop, /retry."""
+"""/start, /help, /new, /stop, /retry, and a short answer to a command Magpie does not know."""
 
 from __future__ import annotations
 
+import re
+
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from dishka.integrations.aiogram import FromDishka
 
 from magpie.conversation.turn import Assistant
 from magpie.conversation.types import Identity
 from magpie.observability.metrics import Metrics
-from magpie.telegram.incoming import conversation_key, looks_like_command
+from magpie.telegram.incoming import addressing, conversation_key, looks_like_command
 from magpie.telegram.streaming import Pacing, TelegramReply
 from magpie.texts import Texts
 
@@ -64,6 +66,23 @@ async def retry(
         metrics.observe_turn(record, chat_type=message.chat.type)
 
 
+# Any command for Magpie (bare or /name@magpie_bot) but those later routers handle (settings).
+UNKNOWN_COMMAND = Command(re.compile(r"(?!(?:tools|model|persona)\Z)\w{1,64}\Z"))
+
+
+async def unknown_command(
+    message: Message,
+    command: CommandObject,
+    identity: FromDishka[Identity],
+    texts: FromDishka[Texts],
+) -> None:
+    """Not a model turn: the commands there are. In a group a bare /command may be another
+    bot's, so only one addressed to Magpie (/name@magpie_bot, or a reply to it) is answered."""
+    private = message.chat.type == "private"
+    if private or command.mention or addressing(message, identity).replies_to_bot:
+        await message.answer(texts.unknown_command.format(command=f"/{command.command}"))
+
+
 def router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     commands = Router(name=__name__)
@@ -73,4 +92,5 @@ def router() -> Router:
     commands.message.register(new, Command("new"))
     commands.message.register(stop, Command("stop"))
     commands.message.register(retry, Command("retry"))
+    commands.message.register(unknown_command, UNKNOWN_COMMAND)  # last: after every known one
     return commands
