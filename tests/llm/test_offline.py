@@ -27,12 +27,12 @@ from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.tools import ToolDefinition
 
 from magpie.conversation.cleaning import clean_reply
-from magpie.conversation.context import GROUP_RULES
+from magpie.conversation.context import GROUP_RULES, said_by
 from magpie.llm.offline import offline_model
 from magpie.telegram.formatting import Formatted, render_markdown
 from magpie.texts import ENGLISH
 from magpie.tools.deps import ToolDeps
-from magpie.tools.guard import ToolCallRecord, run_tool
+from magpie.tools.guard import ToolCallRecord, decline_tool, run_tool
 from magpie.tools.spec import Access, ToolFailure, ToolSpec, tool
 from tests.tools.tool_deps import make_deps
 
@@ -126,7 +126,9 @@ async def test_markdown_entities_and_lines_come_back_as_written(text: str) -> No
 
 
 async def test_in_a_group_the_newest_message_is_quoted_whole_without_its_authors_name() -> None:
-    prompt = "Ann: morning all\nBob: @magpie_bot first line\nsecond line"
+    prompt = "\n".join(
+        [said_by("Ann", "morning all"), said_by("Bob", "@magpie_bot first line\nsecond line")]
+    )
     formatted = await echoed(prompt, group=True)
     assert "You wrote: @magpie_bot first line\nsecond line\n" in formatted.text
 
@@ -283,14 +285,6 @@ async def test_a_request_for_a_tool_switched_off_here_says_so() -> None:
 # --- what it says about a tool's result ---------------------------------------------------------
 
 
-class Answers:
-    def __init__(self, answer: bool) -> None:
-        self.answer = answer
-
-    async def confirm(self, deps: ToolDeps, tool: ToolSpec, arguments: dict[str, Any]) -> bool:
-        return self.answer
-
-
 class Calls:
     async def record(self, call: ToolCallRecord) -> None:
         return None
@@ -322,9 +316,14 @@ async def after(result: str, tool_name: str, **outcome: Any) -> str:
 
 
 async def guarded(spec: ToolSpec, *, allow: bool = True, **arguments: str) -> str:
+    """The guard's words for the model: the call run (allowed), or declined (not)."""
     async with httpx.AsyncClient() as http:
         deps = make_deps(http, user_name="Ann")
-        return await run_tool(spec, deps, arguments, confirmer=Answers(allow), calls=Calls())
+        if not allow:
+            return await decline_tool(spec, deps, arguments, calls=Calls())
+        result = await run_tool(spec, deps, arguments, calls=Calls(), approved=True)
+        assert isinstance(result, str)
+        return result
 
 
 async def test_a_tool_the_person_did_not_allow_is_reported_as_not_done() -> None:

@@ -35,7 +35,7 @@ from pydantic_ai.models.function import (
 )
 
 from magpie.conversation.cleaning import clean_reply
-from magpie.conversation.context import GROUP_RULES
+from magpie.conversation.context import GROUP_RULES, read_said
 from magpie.llm.offline_markdown import clipped, literal, pieces
 from magpie.llm.offline_requests import ToolCall, Unclear, read_request
 
@@ -56,7 +56,6 @@ EXAMPLES = {
 }  # not the weather: it needs the internet, and the offline demo may have none
 QUOTE_CHARS, QUOTE_LINES = 600, 12  # how much of a message the echo shows
 RESULT_CHARS, RESULT_LINES = 3000, 40  # how much of a tool's result is quoted
-_SPEAKER = re.compile(r"^[^:\n]{1,64}: ", re.M)  # "Name: " opening a message in a group
 _DECLINED = re.compile(r"(?P<who>.+) did not allow (?P<tool>\S+); it was not done\.", re.S)
 _REFUSED = re.compile(
     r"Not allowed: (?P<tool>\S+) can only be used by (?P<who>.+?), "
@@ -93,13 +92,12 @@ def _last_user_text(messages: Sequence[ModelMessage]) -> str:
 
 def _latest_message(messages: Sequence[ModelMessage], info: AgentInfo) -> str:
     """The newest message, whole. In a group the prompt holds every message since the last
-    answer, each opening with "Name: "; the newest is the last of them, without the name (a
-    later line of it that looks like "Word: …" is taken for a new message)."""
+    answer, one JSON line each (`said_by`); the newest is the last line, read back."""
     text = _last_user_text(messages)
     if not _in_group(messages, info):
         return text
-    openings = list(_SPEAKER.finditer(text))
-    return text[openings[-1].end() :] if openings else text
+    said = read_said(text.split("\n")[-1])  # JSON escapes every "\n" inside a message
+    return said[1] if said is not None else text
 
 
 def _tool_results(messages: Sequence[ModelMessage]) -> list[ToolReturnPart]:
