@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -95,3 +96,16 @@ def test_revisions_form_one_line_with_one_head() -> None:
     for newer, older in itertools.pairwise(revisions):
         assert newer.down_revision == older.revision
     assert all(not isinstance(rev.down_revision, tuple) for rev in revisions)
+
+
+async def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Regression: the database and its WAL were created world-readable (0644)."""
+    database = tmp_path / "data" / "magpie.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{database}", pooled=False)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    created = [database, *database.parent.glob("magpie.sqlite3-*")]
+    assert {p.stat().st_mode & 0o777 for p in created} == {0o600}
+    assert database.parent.stat().st_mode & 0o777 == 0o700

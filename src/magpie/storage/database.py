@@ -43,13 +43,23 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _private_file(database: str) -> None:
+    """The SQLite file (and the WAL and shared-memory files SQLite gives its permissions) is
+    readable by its owner only; a directory made for it, likewise."""
+    path = Path(database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # whatever the umask
+
+
 def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
-    """An engine tuned for its database; an SQLite file's directory is created if missing."""
+    """An engine tuned for its database; a new SQLite file is created private (0600)."""
     options: dict[str, Any] = {"pool_reset_on_return": None} if pooled else {"poolclass": NullPool}
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_file(database)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
