@@ -9,14 +9,18 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from magpie.config import ConfigError, Settings, load_settings
 from magpie.observability.logging import configure_logging
 
-SubParsers = argparse._SubParsersAction
+class SubParsers(Protocol):
+    """What `ArgumentParser.add_subparsers()` returns, as far as this module uses it."""
+
+    def add_parser(self, name: str, **options: Any) -> argparse.ArgumentParser: ...
 
 
-def _add_commands(sub: SubParsers[argparse.ArgumentParser]) -> None:
+def _add_commands(sub: SubParsers) -> None:
     sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
     migrate = sub.add_parser("migrate", help="apply database migrations (or undo them)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="undo down to REVISION (base)")
