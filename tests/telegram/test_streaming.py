@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiogram import Bot
@@ -37,6 +38,29 @@ def ann(sandbox: Sandbox) -> User:
     return person
 
 
+class Moment:
+    """The reply's sleep, held until the test says the moment has come (no real waiting)."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self._come = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await self._come.wait()
+
+    def come(self) -> None:
+        self._come.set()
+
+
+async def until(sandbox: Sandbox, condition: Callable[[], bool]) -> None:
+    """Wait for the sandbox to reach a state, waking on every change (a hang fails the test)."""
+    world = sandbox.world
+    async with asyncio.timeout(10):
+        while not condition():
+            await world.wait_for_change(world.version, 1.0)
+
+
 def drafts(sandbox: Sandbox) -> list[str]:
     return [str(e.params.get("text", "")) for e in sandbox.transcript(method="sendMessageDraft")]
 
@@ -61,14 +85,17 @@ async def test_a_fast_answer_arrives_whole_without_drafts(
 async def test_words_written_early_are_the_first_draft_once_the_answer_takes_time(
     sandbox: Sandbox, bot: Bot, ann: User
 ) -> None:
-    pacing = Pacing(thinking_after=0.01, draft_interval=60)
-    reply = TelegramReply(bot, chat_id=ann.id, private=True, pacing=pacing, texts=ENGLISH)
+    pacing, moment = Pacing(thinking_after=0.3, draft_interval=60), Moment()
+    reply = TelegramReply(
+        bot, chat_id=ann.id, private=True, pacing=pacing, texts=ENGLISH, sleep=moment
+    )
 
     await reply.thinking()
     await reply.progress("Here")
-    assert reply._typing is not None
-    await reply._typing  # the moment the answer counts as slow
+    moment.come()  # the moment the answer counts as slow
+    await until(sandbox, lambda: bool(drafts(sandbox)))
 
+    assert moment.asked == [0.3]
     assert drafts(sandbox) == ["Here"]  # the words so far, not an empty "Thinking…"
     await reply.finish("Here it is.")
     assert [e.method for e in sandbox.transcript()] == ["sendMessageDraft", "sendMessage"]
@@ -78,13 +105,15 @@ async def test_a_refused_preview_does_not_stop_the_answer(
     sandbox: Sandbox, bot: Bot, ann: User
 ) -> None:
     sandbox.inject("sendMessageDraft", status=403, description="Forbidden: bot was blocked")
+    moment = Moment()
     reply = TelegramReply(
-        bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=0), texts=ENGLISH
+        bot, chat_id=ann.id, private=True, pacing=Pacing(), texts=ENGLISH, sleep=moment
     )
 
     await reply.thinking()
-    assert reply._typing is not None
-    await reply._typing  # the failed "Thinking…" draft is swallowed, not raised
+    moment.come()
+    await until(sandbox, lambda: bool(sandbox.transcript(method="sendMessageDraft")))
+    # the failed "Thinking…" draft is swallowed, not raised (the test would see it as unraisable)
     await reply.progress("Here")
     sent = await reply.finish("Here it is.")
 
@@ -93,12 +122,13 @@ async def test_a_refused_preview_does_not_stop_the_answer(
 
 
 async def test_a_slow_start_shows_thinking_first(sandbox: Sandbox, bot: Bot, ann: User) -> None:
+    moment = Moment()
     reply = TelegramReply(
-        bot, chat_id=ann.id, private=True, pacing=Pacing(thinking_after=0.01), texts=ENGLISH
+        bot, chat_id=ann.id, private=True, pacing=Pacing(), texts=ENGLISH, sleep=moment
     )
 
     await reply.thinking()
-    assert reply._typing is not None
-    await reply._typing
+    moment.come()
+    await until(sandbox, lambda: bool(drafts(sandbox)))
 
     assert drafts(sandbox) == [""]  # Telegram shows "Thinking…" for an empty draft

@@ -60,6 +60,7 @@ class TelegramReply:
         pacing: Pacing | None = None,
         texts: Texts,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.bot = bot
         self.texts = texts
@@ -69,6 +70,7 @@ class TelegramReply:
         self.reply_to = reply_to
         self.pacing = pacing or Pacing()
         self.clock = clock
+        self.sleep = sleep
         self.draft_id = next(_draft_ids)
         self._next_preview = 0.0
         self._preview_broken = False
@@ -88,7 +90,7 @@ class TelegramReply:
         self._typing = asyncio.create_task(self._show_thinking())
 
     async def _show_thinking(self) -> None:
-        await asyncio.sleep(self.pacing.thinking_after)
+        await self.sleep(self.pacing.thinking_after)
         if self._spoke:
             return
         if self.private:  # the words so far, or an empty draft (Telegram shows "Thinking…")
@@ -99,7 +101,7 @@ class TelegramReply:
                 await self.bot.send_chat_action(
                     self.chat_id, "typing", message_thread_id=self.thread_id
                 )
-                await asyncio.sleep(self.pacing.typing_interval)
+                await self.sleep(self.pacing.typing_interval)
 
     def _stop_typing(self) -> None:
         self._spoke = True
