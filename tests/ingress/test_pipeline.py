@@ -50,7 +50,8 @@ class Rig:
     pauses: list[float] = field(default_factory=list)
     on_pause: Callable[[], Awaitable[None]] | None = None
     handled: list[tuple[int, str]] = field(default_factory=list)
-    hanging: asyncio.Event = field(default_factory=asyncio.Event)
+    hung: list[int] = field(default_factory=list)  # chats whose update hangs right now
+    _hanging: asyncio.Event = field(default_factory=asyncio.Event)
 
     def pipeline(self, inbox: Inbox, *, outage_retry: float = 60.0) -> UpdatePipeline:
         router = Router(name="test")
@@ -92,9 +93,19 @@ class Rig:
         if message.text == "crash":
             raise RuntimeError("boom")
         if message.text == "hang":
-            self.hanging.set()
-            await asyncio.Event().wait()
+            self.hung.append(message.chat.id)
+            self._hanging.set()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                self.hung.remove(message.chat.id)
         self.handled.append((message.chat.id, message.text or ""))
+
+    async def until_hanging(self, count: int) -> None:
+        """Wait until `count` "hang" updates are inside the handler."""
+        while len(self.hung) < count:
+            self._hanging.clear()
+            await self._hanging.wait()
 
     async def _sleep(self, pause: float) -> None:
         self.pauses.append(pause)
@@ -287,9 +298,8 @@ async def test_a_crash_loop_gives_up_only_on_the_update_that_was_running(
         for _ in range(MAX_ATTEMPTS):
             inbox = Inbox(rig.db)
             pipeline = rig.pipeline(inbox)
-            rig.hanging.clear()
             assert await pipeline.recover() == 3
-            await rig.hanging.wait()  # its start is written before it runs
+            await rig.until_hanging(1)  # its start is written before it runs
             await pipeline.queues.cancel()  # kill -9, as far as the inbox can tell
 
         inbox = Inbox(rig.db)
@@ -334,3 +344,32 @@ async def test_pending_rows_that_cannot_be_handled_are_settled_at_start(
             ("update.given_up", 1),
             ("update.skipped", 2),
         ]
+
+
+async def test_an_update_cut_off_by_a_shutdown_is_pending_with_no_attempt_used(
+    database_url: str, migrated_db: Database
+) -> None:
+    """Stopping Magpie (a deploy) is no fault of the update's: both the fresh one and the one
+    recovered after a crash go back as they were, to be handled at the next start."""
+    async with rigged(database_url) as rig:
+        ann, bob = rig.sandbox.add_user("Ann"), rig.sandbox.add_user("Bob")
+        (crashed,) = rig.updates(ann, "hang")
+        await Inbox(rig.db).record([(crashed.update_id, crashed.model_dump_json())])
+        inbox = Inbox(rig.db)
+        pipeline = rig.pipeline(inbox)
+        await pipeline.recover()
+        await rig.until_hanging(1)
+        await pipeline.queues.cancel()  # kill -9: its start stays counted
+        assert (await rig.row(crashed.update_id)).attempts == 1
+
+        inbox = Inbox(rig.db)
+        pipeline = rig.pipeline(inbox)
+        assert await pipeline.recover() == 1
+        (fresh,) = rig.updates(bob, "hang")
+        await pipeline.accept([fresh])
+        await rig.until_hanging(2)
+        await pipeline.queues.cancel()  # a shutdown: the handlers are cancelled...
+        await inbox.close()  # ...and the inbox's last marks written
+
+        rows = [await rig.row(u.update_id) for u in (crashed, fresh)]
+        assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 0)]

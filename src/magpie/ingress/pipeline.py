@@ -7,6 +7,7 @@ How an update ends in the inbox:
   doubles up to OUTAGE_PAUSE_CAP, for up to OUTAGE_RETRY_SECONDS in all, then marked failed.
 - `skipped`: a type of update this aiogram does not know; recorded, never dispatched.
 - still `pending`: Magpie stopped or died while handling it; the next start handles it again.
+  A stop (the handler cancelled) does not count as an attempt; dying does.
 """
 
 from __future__ import annotations
@@ -153,7 +154,11 @@ class UpdatePipeline:
         kind = update_kind(update)
         with structlog.contextvars.bound_contextvars(**log_context(update), kind=kind):
             await self.inbox.started(update.update_id, durable=redelivered)
-            error = await self._dispatch(update, redelivered=redelivered)
+            try:
+                error = await self._dispatch(update, redelivered=redelivered)
+            except asyncio.CancelledError:  # Magpie is stopping; the next start redoes it
+                self.inbox.interrupted(update.update_id)
+                raise
             if error is not None:
                 log.warning("update.failed", error=error)
                 await self.inbox.done(update.update_id, error=error)

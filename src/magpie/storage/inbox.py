@@ -40,7 +40,7 @@ INBOX = table(InboxRow)
 _START = (
     INBOX.update()
     .where(INBOX.c.update_id == bindparam("start_update_id"))
-    .values(attempts=INBOX.c.attempts + 1)
+    .values(attempts=INBOX.c.attempts + bindparam("start_delta"))
 )
 _MARK = (
     INBOX.update()
@@ -73,7 +73,7 @@ class Inbox:
         self.db = db
         self.flush_after = flush_after
         self._marks: list[dict[str, Any]] = []
-        self._starts: dict[int, None] = {}  # started, not written yet (insertion-ordered set)
+        self._starts: dict[int, int] = {}  # attempts to add, not written yet
         self._timer: asyncio.Task[None] | None = None
         self._new = (
             db.insert(INBOX)
@@ -112,7 +112,7 @@ class Inbox:
         `durable` writes it now, for an update that already survived a crash: if it crashes
         Magpie again within the flush delay, that start must still count.
         """
-        self._starts[update_id] = None
+        self._starts[update_id] = self._starts.get(update_id, 0) + 1
         if durable:
             try:
                 await self.flush()
@@ -121,20 +121,28 @@ class Inbox:
             return
         self._flush_later()
 
+    def interrupted(self, update_id: int) -> None:
+        """Uncount a start: Magpie is stopping, which is no fault of the update's (written at
+        close, or with the next write; a kill -9 before that counts, as a crash should)."""
+        delta = self._starts.get(update_id, 0) - 1
+        if delta:
+            self._starts[update_id] = delta
+        else:
+            self._starts.pop(update_id, None)
+
     async def done(
         self, update_id: int, *, error: str | None = None, skipped: bool = False
     ) -> None:
         """Mark an update handled, failed (with the error) or skipped; written with the next
         batch, or shortly."""
-        start_unwritten = update_id in self._starts
-        self._starts.pop(update_id, None)
+        started = self._starts.pop(update_id, 0)
         self._marks.append(
             {
                 "mark_update_id": update_id,
                 "mark_status": SKIPPED if skipped else FAILED if error else DONE,
                 "mark_error": error,
                 "mark_handled_at": datetime.now(UTC),
-                "mark_started": 1 if start_unwritten else 0,  # the start rides on this mark
+                "mark_started": started,  # a start not written yet rides on this mark
             }
         )
         self._flush_later()
@@ -190,12 +198,14 @@ class Inbox:
             async with self.db.write() as connection:
                 yield connection
                 if starts:
-                    await connection.execute(_START, [{"start_update_id": u} for u in starts])
+                    deltas = [{"start_update_id": u, "start_delta": d} for u, d in starts.items()]
+                    await connection.execute(_START, deltas)
                 if marks:
                     await connection.execute(_MARK, marks)
         except BaseException:
             self._marks[:0] = marks
-            self._starts = starts | self._starts
+            for update_id, delta in starts.items():
+                self._starts[update_id] = self._starts.get(update_id, 0) + delta
             raise
 
     def _flush_later(self) -> None:
