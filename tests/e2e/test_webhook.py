@@ -16,7 +16,6 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from magpie.sandbox import FloodPolicy, Message, RetryPolicy, Sandbox, User
-from magpie.sandbox.render import message_json
 from magpie.storage.database import Database
 from magpie.storage.tables import InboxRow, MessageRow
 from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start
@@ -49,24 +48,19 @@ class Hooked:
         self, user: User, text: str, *, update_id: int
     ) -> tuple[Message, dict[str, Any]]:
         """A private message, and its update as Telegram would post it (we post it, not the
-        sandbox)."""
-        sandbox = self.h.sandbox
-        message = sandbox.people.send_text(user, self.h.account, text)
-        self.h.account.queue.remove(message_update_id(self.h, message.message_id))
-        return message, {"update_id": update_id, "message": message_json(sandbox.world, message)}
+        sandbox, under our own update_id)."""
+        message = self.h.sandbox.people.send_text(user, self.h.account, text)
+        queue = self.h.account.queue
+        mine = message.message_id
+        queued = next(q for q in queue.take(100) if q.payload.get("message_id") == mine)
+        queue.remove(queued.update_id)
+        return message, queued.as_json() | {"update_id": update_id}
 
     async def inbox_row(self, update_id: int) -> Any:
         db = await self.h.runtime.container.get(Database)
         async with db.read() as connection:
             query = select(InboxRow).where(InboxRow.update_id == update_id)
             return (await connection.execute(query)).one_or_none()
-
-
-def message_update_id(h: Harness, message_id: int) -> int:
-    for queued in h.account.queue.take(100):
-        if queued.payload.get("message_id") == message_id:
-            return queued.update_id
-    raise LookupError(message_id)
 
 
 @contextlib.asynccontextmanager
@@ -170,7 +164,7 @@ async def test_bodies_the_inbox_cannot_hold_get_400_and_are_not_recorded(
         ann = sandbox.add_user("Ann")
         asked, update = hook.update_from(ann, "hi", update_id=7_000)
         deep = b'{"update_id": 7001, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-        bad = {
+        bad: dict[str, bytes | dict[str, Any]] = {
             "nested too deep": deep,
             "update_id 2**64": update | {"update_id": 2**64},
             "update_id 2**63": update | {"update_id": 2**63},
