@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from magpie.config import ConfigError, Settings, load_settings
 from magpie.observability.logging import configure_logging
 
+
 class SubParsers(Protocol):
     """What `ArgumentParser.add_subparsers()` returns, as far as this module uses it."""
 

@@ -4,9 +4,11 @@ cannot, the turn is recorded as undelivered — never as answered."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from magpie.storage.database import Database
-from magpie.storage.tables import TurnRow
+from magpie.storage.inbox import Inbox
+from magpie.storage.tables import InboxRow, TurnRow
 from tests.e2e.conftest import Harness
 
 
@@ -29,6 +31,17 @@ async def test_one_server_error_on_the_final_message_loses_nothing(magpie: Harne
 async def test_a_reply_telegram_never_takes_is_not_recorded_as_answered(magpie: Harness) -> None:
     ann = magpie.sandbox.add_user("Ann")
     magpie.sandbox.inject("sendMessage", status=500, times=4)  # every attempt of the reply
-    magpie.sandbox.people.send_text(ann, magpie.account, "hello")
-    await magpie.settled(within=30)
+    asked = magpie.sandbox.people.send_text(ann, magpie.account, "hello")
+    with capture_logs() as logs:
+        await magpie.settled(within=30)
     assert await outcomes(magpie) == ["undelivered"]
+    await (await magpie.runtime.container.get(Inbox)).flush()  # marks ride on the next write
+    db = await magpie.runtime.container.get(Database)
+    async with db.read() as connection:
+        row = (await connection.execute(select(InboxRow.status, InboxRow.error))).one()
+    assert row.status == "failed" and "TelegramServerError" in (row.error or "")  # not "done"
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == [
+        "telegram.undelivered",
+        "reply.undelivered",
+    ]  # no traceback: a line that says what did not go out
+    assert not magpie.bot_messages(magpie.private(ann), after=asked.message_id)

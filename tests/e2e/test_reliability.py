@@ -9,13 +9,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import select, text
+from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 from tg_sandbox import Sandbox
 
 from magpie.storage.database import Database, create_engine
 from magpie.storage.inbox import Inbox
 from magpie.storage.migrate import upgrade
-from magpie.storage.tables import MessageRow, TurnRow
+from magpie.storage.tables import InboxRow, MessageRow, TurnRow
 from magpie.texts import ENGLISH
 from tests.e2e.conftest import TOKEN, Harness, magpie_settings, start
 from tests.fakes.llm_vendors import Fail, FakeLLMVendors, Reply
@@ -254,3 +255,31 @@ async def test_a_database_outage_loses_no_update(
         await connection.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
     reply = await magpie.reply_to(asked)
     assert "are you there?" in (reply.text or "")
+
+
+async def test_a_crash_is_apologised_for_and_recorded_as_failed_not_done(magpie: Harness) -> None:
+    """The operator can find it (inbox `failed`, with the error; a log line with who and
+    where), and the user hears sorry."""
+    ann = magpie.sandbox.add_user("Ann")
+    db = await magpie.runtime.container.get(Database)
+    async with db.write() as connection:
+        await connection.execute(text("ALTER TABLE turns RENAME TO turns_gone"))  # turns fail
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        asked = magpie.sandbox.people.send_text(ann, magpie.account, "hello?")
+        await magpie.settled()
+        inbox = await magpie.runtime.container.get(Inbox)
+        await inbox.flush()
+
+    texts = [m.text for m in magpie.bot_messages(magpie.private(ann), after=asked.message_id)]
+    assert texts[-1] == ENGLISH.crashed
+    async with db.read() as connection:
+        row = (await connection.execute(select(InboxRow))).one()
+    assert row.status == "failed"
+    assert row.error and "turns" in row.error
+    crashed = [e for e in logs if e["event"] == "update.crashed"]
+    assert len(crashed) == 1
+    assert (crashed[0]["update_id"], crashed[0]["chat_id"], crashed[0]["user_id"]) == (
+        row.update_id,
+        ann.id,
+        ann.id,
+    )

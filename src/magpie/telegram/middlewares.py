@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 from dishka import AsyncContainer
 from dishka.integrations.aiogram import CONTAINER_NAME
@@ -16,20 +17,28 @@ from magpie.storage.directory import ChatInfo, Directory, UserInfo
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+def log_context(update: Update) -> dict[str, int]:
+    """The ids every log line of an update carries: update_id, and chat_id / user_id if any."""
+    context: dict[str, int] = {"update_id": update.update_id}
+    where = UserContextMiddleware.resolve_event_context(update)
+    if where.chat_id is not None:
+        context["chat_id"] = where.chat_id
+    if where.user_id is not None:
+        context["user_id"] = where.user_id
+    return context
+
+
 class LogContextMiddleware(BaseMiddleware):
-    """Bind update_id, chat_id and user_id to every log line of this update."""
+    """Bind update_id, chat_id and user_id to every log line of this update.
+
+    aiogram's error handlers run outside this middleware (its ErrorsMiddleware wraps all
+    others), so the errors router binds `log_context` itself.
+    """
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        context: dict[str, Any] = {}
-        if isinstance(event, Update):
-            context["update_id"] = event.update_id
-        chat: Chat | None = data.get("event_chat")
-        user: User | None = data.get("event_from_user")
-        if chat is not None:
-            context["chat_id"] = chat.id
-        if user is not None:
-            context["user_id"] = user.id
-        with structlog.contextvars.bound_contextvars(**context):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        with structlog.contextvars.bound_contextvars(**log_context(event)):
             return await handler(event, data)
 
 
