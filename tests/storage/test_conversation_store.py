@@ -78,6 +78,16 @@ def answered(
     )
 
 
+async def save_turn(
+    store: ConversationStore, turn: TurnRecord, *, asked: Incoming | None = None
+) -> None:
+    """A turn as the assistant records it: begun with its reply, then finished once sent."""
+    text = "\n".join(sent.text for sent in turn.sent)
+    begun = replace(turn, outcome=Outcome.DELIVERING, sent=(), text=text)
+    await store.begin_turn(begun, asked=asked)
+    await store.finish_turn(turn)
+
+
 async def introduce_cast(db: Database) -> None:
     """The SQL store keeps foreign keys to users and chats, as the Directory records them."""
     directory = Directory(db)
@@ -120,7 +130,7 @@ async def test_history_is_the_last_lines_oldest_first_with_speaker_names(
     await store.save_incoming(said(GENERAL, 1, ANN, "who read Dune?"))
     await store.save_incoming(said(GENERAL, 2, BOB, "me, twice"))
     await store.save_incoming(said(GENERAL, 3, ANN, "@magpie summarise Dune"))
-    await store.save_turn(answered(GENERAL, 3, Sent(4, "Dune is about Paul Atreides...")))
+    await save_turn(store, answered(GENERAL, 3, Sent(4, "Dune is about Paul Atreides...")))
     await store.save_incoming(said(GENERAL, 5, BOB, "thanks"))
 
     lines = await store.history(GENERAL, limit=3)
@@ -136,7 +146,7 @@ async def test_history_is_the_last_lines_oldest_first_with_speaker_names(
 async def test_each_forum_topic_keeps_its_own_history(store: ConversationStore) -> None:
     await store.save_incoming(said(GENERAL, 1, ANN, "welcome all"))
     await store.save_incoming(said(PLANS, 2, BOB, "trip in May?"))
-    await store.save_turn(answered(PLANS, 2, Sent(3, "May works for a trip")))
+    await save_turn(store, answered(PLANS, 2, Sent(3, "May works for a trip")))
     await store.save_incoming(said(GENERAL, 4, BOB, "hi Ann"))
 
     general = await store.history(GENERAL, limit=10)
@@ -150,7 +160,7 @@ async def test_starting_fresh_hides_earlier_history_but_keeps_the_rows(
     store: ConversationStore,
 ) -> None:
     await store.save_incoming(said(DM, 1, ANN, "my cat is called Tom"))
-    await store.save_turn(answered(DM, 1, Sent(2, "Hello Tom!")))
+    await save_turn(store, answered(DM, 1, Sent(2, "Hello Tom!")))
 
     await store.start_fresh(DM)
     assert await store.history(DM, limit=10) == []
@@ -184,7 +194,7 @@ async def test_an_edit_replaces_the_remembered_text(store: ConversationStore) ->
 
 async def test_retry_after_an_edit_answers_the_edited_text(store: ConversationStore) -> None:
     await store.save_incoming(said(DM, 1, ANN, "what is the capital of Austrlia?"))
-    await store.save_turn(answered(DM, 1, Sent(2, "I am not sure what Austrlia is.")))
+    await save_turn(store, answered(DM, 1, Sent(2, "I am not sure what Austrlia is.")))
 
     await store.save_edit(said(DM, 1, ANN, "what is the capital of Australia?"))
 
@@ -197,7 +207,7 @@ async def test_a_turn_is_stored_with_its_cost_and_its_replies(store: Conversatio
     await store.save_incoming(said(DM, 1, ANN, "write me a long poem"))
     turn = answered(DM, 1, Sent(2, "Part one..."), Sent(3, "Part two..."))
 
-    await store.save_turn(turn)
+    await save_turn(store, turn)
 
     lines = await store.history(DM, limit=10)
     assert [(line.message_id, line.text, line.from_assistant) for line in lines] == [
@@ -214,9 +224,10 @@ async def test_a_turn_is_stored_with_its_cost_and_its_replies(store: Conversatio
         stored = (row.trigger_message_id, row.model, row.tokens_in, row.tokens_out)
         assert stored == (1, "fake-large", 1200, 85)
         assert (row.latency_ms, row.outcome, row.error) == (2400, "answered", None)
+        assert row.reply == "Part one...\nPart two..."
         assert replies == [row.id, row.id]
     elif isinstance(store, MemoryConversationStore):
-        assert store.turns == [turn]
+        assert store.turns == [replace(turn, sent=(), text="Part one...\nPart two...")]
 
 
 async def test_a_turn_stores_the_message_it_answered_in_the_same_write(
@@ -224,8 +235,8 @@ async def test_a_turn_stores_the_message_it_answered_in_the_same_write(
 ) -> None:
     asked = said(DM, 1, ANN, "what is my cat called?")
 
-    await store.save_turn(answered(DM, 1, Sent(2, "Tom.")), asked=asked)
-    await store.save_turn(answered(DM, 1, Sent(3, "Still Tom.")), asked=asked)  # a /retry
+    await save_turn(store, answered(DM, 1, Sent(2, "Tom.")), asked=asked)
+    await save_turn(store, answered(DM, 1, Sent(3, "Still Tom.")), asked=asked)  # a /retry
 
     lines = await store.history(DM, limit=10)
     assert [(line.message_id, line.from_assistant) for line in lines] == [
@@ -233,14 +244,35 @@ async def test_a_turn_stores_the_message_it_answered_in_the_same_write(
         (2, True),
         (3, True),
     ]
-    assert await store.answered(DM, 1)
-    assert not await store.answered(DM, 2)
+    recorded = await store.recorded(DM, 1)
+    assert recorded is not None
+    assert (recorded.outcome, recorded.text) == (Outcome.ANSWERED, "Still Tom.")  # the newest
+    assert await store.recorded(DM, 2) is None
+
+
+async def test_a_turn_stopped_between_recording_and_sending_reads_as_delivering(
+    store: ConversationStore,
+) -> None:
+    """What a redelivered update needs to send the same reply again (and not ask anew)."""
+    begun = replace(answered(DM, 1), outcome=Outcome.DELIVERING, text="The answer, as written.")
+    await store.begin_turn(begun, asked=said(DM, 1, ANN, "a question"))
+    recorded = await store.recorded(DM, 1)
+    assert recorded is not None
+    assert (recorded.outcome, recorded.text, recorded.tokens_in) == (
+        Outcome.DELIVERING,
+        "The answer, as written.",
+        1200,
+    )
+    assert [line.text for line in await store.history(DM, limit=10)] == ["a question"]
+    await store.finish_turn(answered(DM, 1, Sent(2, "The answer, as written.")))
+    recorded = await store.recorded(DM, 1)
+    assert recorded is not None and recorded.outcome is Outcome.ANSWERED
 
 
 async def test_a_failed_turn_is_stored_with_its_error(store: ConversationStore) -> None:
     await store.save_incoming(said(DM, 1, ANN, "hello"))
 
-    await store.save_turn(answered(DM, 1, outcome=Outcome.FAILED, error="TimeoutError"))
+    await save_turn(store, answered(DM, 1, outcome=Outcome.FAILED, error="TimeoutError"))
 
     assert [line.text for line in await store.history(DM, limit=10)] == ["hello"]
     if isinstance(store, SqlConversationStore):
@@ -251,7 +283,7 @@ async def test_a_failed_turn_is_stored_with_its_error(store: ConversationStore) 
 
 async def test_retry_in_a_private_chat_answers_the_last_message(store: ConversationStore) -> None:
     await store.save_incoming(said(DM, 1, ANN, "hello"))
-    await store.save_turn(answered(DM, 1, Sent(2, "Hi Ann!")))
+    await save_turn(store, answered(DM, 1, Sent(2, "Hi Ann!")))
     await store.save_incoming(said(DM, 3, ANN, "tell me a joke"))
 
     prompt = await store.last_prompt(DM)
@@ -277,7 +309,7 @@ async def test_retry_in_a_group_answers_the_last_answered_message_not_later_chat
     store: ConversationStore,
 ) -> None:
     await store.save_incoming(said(GENERAL, 1, ANN, "@magpie recommend a novel"))
-    await store.save_turn(answered(GENERAL, 1, Sent(2, "Try Middlemarch.")))
+    await save_turn(store, answered(GENERAL, 1, Sent(2, "Try Middlemarch.")))
     await store.save_incoming(said(GENERAL, 3, BOB, "lol"))
     await store.save_incoming(said(GENERAL, 4, ANN, "Bob, coming on Friday?"))
 
@@ -292,9 +324,9 @@ async def test_retry_after_a_failed_turn_answers_the_message_that_failed(
     store: ConversationStore,
 ) -> None:
     await store.save_incoming(said(GENERAL, 1, ANN, "@magpie recommend a novel"))
-    await store.save_turn(answered(GENERAL, 1, Sent(2, "Try Middlemarch.")))
+    await save_turn(store, answered(GENERAL, 1, Sent(2, "Try Middlemarch.")))
     await store.save_incoming(said(GENERAL, 3, BOB, "@magpie and a film?"))
-    await store.save_turn(answered(GENERAL, 3, outcome=Outcome.FAILED, error="TimeoutError"))
+    await save_turn(store, answered(GENERAL, 3, outcome=Outcome.FAILED, error="TimeoutError"))
     await store.save_incoming(said(GENERAL, 4, ANN, "never mind"))
 
     prompt = await store.last_prompt(GENERAL)
@@ -323,7 +355,7 @@ async def test_sqlite_takes_concurrent_writes_without_database_is_locked(tmp_pat
             await store.save_incoming(said(GENERAL, 2 * n + 1, ANN, f"question {n}"))
 
         async def turn(n: int) -> None:
-            await store.save_turn(answered(GENERAL, 2 * n + 1, Sent(2 * n + 2, f"answer {n}")))
+            await save_turn(store, answered(GENERAL, 2 * n + 1, Sent(2 * n + 2, f"answer {n}")))
 
         async def read(_: int) -> None:
             await store.history(GENERAL, limit=20)
@@ -345,7 +377,7 @@ async def test_retry_right_after_new_answers_nothing_from_before_it(
 ) -> None:
     """Regression: /retry after /new answered a message from before /new."""
     await store.save_incoming(said(DM, 1, ANN, "an old question"))
-    await store.save_turn(answered(DM, 1, Sent(2, "An old answer.")))
+    await save_turn(store, answered(DM, 1, Sent(2, "An old answer.")))
     await store.start_fresh(DM)
     assert await store.last_prompt(DM) is None
     await store.save_incoming(said(DM, 3, ANN, "a new question"))
@@ -355,7 +387,7 @@ async def test_retry_right_after_new_answers_nothing_from_before_it(
 
 async def test_an_answered_question_reads_its_outcome_in_history(store: ConversationStore) -> None:
     await store.save_incoming(said(DM, 1, ANN, "remember the keys"))
-    await store.save_turn(answered(DM, 1, Sent(2, "Ann, may I save this?")))
+    await save_turn(store, answered(DM, 1, Sent(2, "Ann, may I save this?")))
     await store.revise_reply(DM, 2, "Ann, may I save this?\n\nAllowed by Ann.")
     await store.revise_reply(DM, 1, "not Magpie's message: unchanged")
     lines = await store.history(DM, limit=10)

@@ -37,11 +37,9 @@ class MemoryConversationStore:
             Line(message.message_id, message.speaker.name, message.text, from_assistant=False)
         )
 
-    async def answered(self, key: ConversationKey, message_id: int) -> bool:
-        return any(
-            t.key == key and t.trigger_message_id == message_id and t.outcome != "undelivered"
-            for t in self.turns
-        )
+    async def recorded(self, key: ConversationKey, message_id: int) -> TurnRecord | None:
+        found = [t for t in self.turns if t.key == key and t.trigger_message_id == message_id]
+        return replace(found[-1], sent=()) if found else None
 
     async def save_edit(self, message: Incoming) -> None:
         self.incoming[message.key] = [
@@ -70,10 +68,21 @@ class MemoryConversationStore:
                 return message
         return None
 
-    async def save_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
+    async def begin_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
         if asked is not None:
             await self.save_incoming(asked)
         self.turns.append(turn)
+
+    async def finish_turn(self, turn: TurnRecord) -> None:
+        newest = max(
+            i
+            for i, t in enumerate(self.turns)
+            if t.key == turn.key and t.trigger_message_id == turn.trigger_message_id
+        )
+        begun = self.turns[newest]
+        self.turns[newest] = replace(
+            begun, outcome=turn.outcome, error=turn.error, latency_ms=turn.latency_ms
+        )
         for sent in turn.sent:
             self.lines[turn.key].append(Line(sent.message_id, "assistant", sent.text, True))
 

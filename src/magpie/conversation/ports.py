@@ -53,8 +53,8 @@ class ConversationStore(Protocol):
         """Remember a message (once, however often it is saved)."""
         ...
 
-    async def answered(self, key: ConversationKey, message_id: int) -> bool:
-        """Whether a turn was already recorded for this message (and its reply delivered)."""
+    async def recorded(self, key: ConversationKey, message_id: int) -> TurnRecord | None:
+        """The newest turn recorded for this message (its reply in `text`), if any."""
         ...
 
     async def history(self, key: ConversationKey, *, limit: int) -> list[Line]: ...
@@ -65,8 +65,13 @@ class ConversationStore(Protocol):
 
     async def last_prompt(self, key: ConversationKey) -> Incoming | None: ...
 
-    async def save_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
-        """Remember a turn and its replies, and the message it answered, all at once."""
+    async def begin_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
+        """Before its reply is sent: the turn (`delivering`, its reply in `text`) and the
+        message it answers, in one write."""
+        ...
+
+    async def finish_turn(self, turn: TurnRecord) -> None:
+        """Once its reply is out (or refused): the turn's outcome and the messages it ended in."""
         ...
 
     async def revise_reply(self, key: ConversationKey, message_id: int, text: str) -> None:

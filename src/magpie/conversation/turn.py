@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -124,15 +124,20 @@ class Assistant:
         """Remember the message; answer it, once, when it is meant for the assistant.
 
         `redelivered`: the update is handled again after a restart, so it may have been
-        answered already (the answer was recorded, the update's "done" mark was not).
+        answered already (the answer was recorded, the update's "done" mark was not), or
+        stopped between recording its reply and sending it (then that reply is sent).
         """
         trigger = why_answer(message, self.identity)
         if trigger is None:
             await self.store.save_incoming(message)
             return None
-        if redelivered and await self.store.answered(message.key, message.message_id):
-            log.info("turn.already_answered", message_id=message.message_id)
-            return None
+        if redelivered:
+            recorded = await self.store.recorded(message.key, message.message_id)
+            if recorded is not None and recorded.outcome is Outcome.DELIVERING:
+                return await self._redeliver(recorded, channel)
+            if recorded is not None and recorded.outcome is not Outcome.UNDELIVERED:
+                log.info("turn.already_answered", message_id=message.message_id)
+                return None
         log.info("turn.triggered", trigger=trigger.value)
         if not message.readable:
             await self.store.save_incoming(message)
@@ -332,24 +337,62 @@ class Assistant:
                     expires_at=self.clock.now() + timedelta(seconds=self.settings.question_seconds),
                 )
             )
-        try:
-            sent = await channel.finish(final, ask=approval_id)
-        except Undelivered as failure:  # recorded as such, then the update fails (not done)
-            sent, outcome, error = failure.delivered, Outcome.UNDELIVERED, failure.reason
-        if approval_id is not None:
-            await self._shown(approval_id, sent if outcome is Outcome.WAITING else [], final)
-        record = TurnRecord(
+        begun = TurnRecord(
             key=turn.key,
             trigger_message_id=turn.trigger_message_id,
             model=completion.model or self.model.name,
-            outcome=outcome,
+            outcome=Outcome.DELIVERING,
             tokens_in=completion.tokens_in or prompt_tokens,
             tokens_out=completion.tokens_out or self.count(completion.text or latest),
             latency_ms=int((self.clock.monotonic() - started) * 1000),
-            sent=tuple(Sent(message_id, text) for message_id, text in sent),
+            sent=(),
             error=error,
+            text=final,
         )
-        await self.store.save_turn(record, asked=turn.asked)
+        await self.store.begin_turn(begun, asked=turn.asked)  # before anything is sent
+        return await self._deliver(begun, outcome, channel, ask=approval_id, started=started)
+
+    async def _redeliver(self, begun: TurnRecord, channel: ReplyChannel) -> TurnRecord:
+        """A turn recorded with its reply but not as sent (Magpie stopped in between): send
+        that same reply again rather than ask the model anew."""
+        log.warning("turn.redelivering", message_id=begun.trigger_message_id)
+        asks = [
+            a.id
+            for a in await self.approvals.pending_in(begun.key)
+            if a.trigger_message_id == begun.trigger_message_id
+        ]
+        outcome = Outcome.WAITING if asks else Outcome.FAILED if begun.error else Outcome.ANSWERED
+        ask = asks[-1] if asks else None
+        return await self._deliver(begun, outcome, channel, ask=ask, started=None)
+
+    async def _deliver(
+        self,
+        begun: TurnRecord,
+        outcome: Outcome,
+        channel: ReplyChannel,
+        *,
+        ask: int | None,
+        started: float | None,
+    ) -> TurnRecord:
+        """Send the recorded reply, then record how that went (`started`: for the latency)."""
+        error = begun.error
+        try:
+            sent = await channel.finish(begun.text, ask=ask)
+        except Undelivered as failure:  # recorded as such, then the update fails (not done)
+            sent, outcome, error = failure.delivered, Outcome.UNDELIVERED, failure.reason
+        if ask is not None:
+            await self._shown(ask, sent if outcome is Outcome.WAITING else [], begun.text)
+        latency = begun.latency_ms
+        if started is not None:
+            latency = int((self.clock.monotonic() - started) * 1000)
+        record = replace(
+            begun,
+            outcome=outcome,
+            error=error,
+            latency_ms=latency,
+            sent=tuple(Sent(message_id, text) for message_id, text in sent),
+        )
+        await self.store.finish_turn(record)
         log.info(
             "turn.finished",
             outcome=outcome.value,

@@ -162,6 +162,7 @@ class Outcome(StrEnum):
     EMPTY = "empty"
     WAITING = "waiting"  # ended with a question to the person (a tool needs their yes)
     UNDELIVERED = "undelivered"  # Telegram did not take the reply (the update is not done)
+    DELIVERING = "delivering"  # recorded with its reply, which is being sent right now
 
 
 class ApprovalStatus(StrEnum):
@@ -224,3 +225,4 @@ class TurnRecord:
     latency_ms: int
     sent: tuple[Sent, ...]
     error: str | None = None
+    text: str = ""  # the final reply, kept so a redelivered update resends it as it was

@@ -1,8 +1,13 @@
 """ConversationStore on SQL: messages, conversations and turns.
 
 Messages and turns are written by group commit (storage/group_commit.py): whatever the turns of
-all chats have to write while a transaction runs goes into the next one, as one INSERT per table.
-Each caller still returns only once its own rows are committed.
+all chats have to write while a transaction runs goes into the next one, as one statement per
+table. Each caller still returns only once its own rows are committed.
+
+A turn is written twice: with its reply before the reply is sent (`begin_turn`: the message it
+answers, the turn as `delivering`, the text), and once it is out (`finish_turn`: the outcome and
+the messages it ended in). A crash between the two leaves a `delivering` turn, which tells a
+redelivered update to send that same text again instead of asking the model anew (ADR 12).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from magpie.conversation.types import (
     Addressing,
@@ -66,8 +71,8 @@ _HISTORY = (
     .limit(bindparam("limit"))
 )
 _NEW_TURNS = TURNS.insert()
-# The turn a reply belongs to: written just before it, in the same transaction (per-chat order
-# keeps two turns of one conversation out of one batch).
+# The turn being finished, and the one a reply belongs to: the newest for its message (per-
+# conversation order keeps two turns of one conversation out of one batch).
 _NEWEST_TURN = (
     select(TURNS.c.id)
     .where(
@@ -79,14 +84,35 @@ _NEWEST_TURN = (
     .limit(1)
     .scalar_subquery()
 )
+_FINISH_TURN = (
+    TURNS.update()
+    .where(TURNS.c.id == _NEWEST_TURN)
+    .values(
+        outcome=bindparam("new_outcome"),
+        error=bindparam("new_error"),
+        latency_ms=bindparam("new_latency_ms"),
+    )
+)
+_RECORDED = (
+    select(TURNS)
+    .where(
+        TURNS.c.chat_id == bindparam("chat_id"),
+        TURNS.c.thread_id == bindparam("thread_id"),
+        TURNS.c.trigger_message_id == bindparam("message_id"),
+    )
+    .order_by(TURNS.c.id.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Write:
-    """One caller's rows: a message alone, or a turn with the message it answered."""
+    """One caller's rows: a message alone, a turn begun (with the message it answers), or a
+    turn finished (with the messages it ended in)."""
 
     asked: Incoming | None
-    turn: TurnRecord | None = None
+    begun: TurnRecord | None = None
+    finished: TurnRecord | None = None
 
 
 def _name(first: str | None, last: str | None) -> str:
@@ -150,6 +176,18 @@ def _turn_row(turn: TurnRecord) -> dict[str, object]:
         "latency_ms": turn.latency_ms,
         "outcome": turn.outcome.value,
         "error": turn.error,
+        "reply": turn.text,
+    }
+
+
+def _finish_row(turn: TurnRecord) -> dict[str, object]:
+    return {
+        "turn_chat_id": turn.key.chat_id,
+        "turn_thread_id": turn.key.thread_id,
+        "turn_trigger_message_id": turn.trigger_message_id,
+        "new_outcome": turn.outcome.value,
+        "new_error": turn.error,
+        "new_latency_ms": turn.latency_ms,
     }
 
 
@@ -170,36 +208,52 @@ class SqlConversationStore:
     async def save_incoming(self, message: Incoming) -> None:
         await self._writes.submit(_Write(asked=message))
 
-    async def save_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
-        await self._writes.submit(_Write(asked=asked, turn=turn))
+    async def begin_turn(self, turn: TurnRecord, *, asked: Incoming | None = None) -> None:
+        await self._writes.submit(_Write(asked=asked, begun=turn))
+
+    async def finish_turn(self, turn: TurnRecord) -> None:
+        await self._writes.submit(_Write(asked=None, finished=turn))
 
     async def _write(self, writes: list[_Write]) -> None:
-        """One transaction for many callers' rows: messages asked, turns, then their replies."""
+        """One transaction for many callers' rows: messages asked, turns begun, turns finished
+        and their replies."""
         asked = [_incoming_row(w.asked) for w in writes if w.asked is not None]
-        turns = [w.turn for w in writes if w.turn is not None]
+        begun = [_turn_row(w.begun) for w in writes if w.begun is not None]
+        finished = [w.finished for w in writes if w.finished is not None]
         now = datetime.now(UTC)
-        replies = [_reply_row(turn, sent, now) for turn in turns for sent in turn.sent]
+        replies = [_reply_row(turn, sent, now) for turn in finished for sent in turn.sent]
         async with self.db.write() as connection:
             if asked:
                 await connection.execute(self._new_messages, asked)
-            if turns:
-                await connection.execute(_NEW_TURNS, [_turn_row(turn) for turn in turns])
+            if begun:
+                await connection.execute(_NEW_TURNS, begun)
+            if finished:
+                await connection.execute(_FINISH_TURN, [_finish_row(t) for t in finished])
             if replies:
                 await connection.execute(self._new_replies, replies)
 
-    async def answered(self, key: ConversationKey, message_id: int) -> bool:
+    async def recorded(self, key: ConversationKey, message_id: int) -> TurnRecord | None:
         async with self.db.read() as connection:
-            found = await connection.scalar(
-                select(
-                    exists().where(
-                        TurnRow.chat_id == key.chat_id,
-                        TurnRow.thread_id == key.thread_id,
-                        TurnRow.trigger_message_id == message_id,
-                        TurnRow.outcome != Outcome.UNDELIVERED.value,
-                    )
+            row = (
+                await connection.execute(
+                    _RECORDED,
+                    {"chat_id": key.chat_id, "thread_id": key.thread_id, "message_id": message_id},
                 )
-            )
-        return bool(found)
+            ).first()
+        if row is None:
+            return None
+        return TurnRecord(
+            key=key,
+            trigger_message_id=row.trigger_message_id,
+            model=row.model,
+            outcome=Outcome(row.outcome),
+            tokens_in=row.tokens_in,
+            tokens_out=row.tokens_out,
+            latency_ms=row.latency_ms,
+            sent=(),
+            error=row.error,
+            text=row.reply or "",
+        )
 
     async def save_edit(self, message: Incoming) -> None:
         async with self.db.write() as connection:

@@ -159,6 +159,7 @@ class TurnRow(Stamped, Base):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)  # the final text, recorded before it is sent
 
 
 class InboxRow(Base):
