@@ -29,7 +29,7 @@ from bench.instant_llm import MODEL
 
 SYSTEM = "You are a helpful assistant in a Telegram chat. Answer briefly."
 QUESTION = "hello, how are you today?"
-WARM_UP = 20
+WARM_UP = 10
 
 
 async def current_time(timezone: str = "UTC") -> str:

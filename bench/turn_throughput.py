@@ -33,6 +33,7 @@ import json
 import os
 import statistics
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ async def in_child(
         await control(http, at.sandbox, "POST", "/reset")
     args = [name, "--base", at.sandbox, "--llm", at.llm, "--database", database]
     args += ["--messages", str(messages), "--users", str(users)]
+    begun = time.perf_counter()
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -98,6 +100,7 @@ async def in_child(
     if child.returncode:
         raise RuntimeError(f"{name} failed with exit code {child.returncode}")
     result: Result = json.loads(out.decode().strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - begun
     expected = ["hello"] if name == "echo" else ["".join(REPLY)]
     if result["replies"] != expected:
         raise RuntimeError(f"{name} answered {result['replies']!r}, not {expected!r}")
@@ -140,7 +143,8 @@ async def magpie_on(backend: str, at: Servers, *, messages: int, users: int) -> 
 def progress(round_: int, name: str, result: Result) -> None:
     print(
         f"  round {round_}  {name:<16} {result['rate']:7.1f} updates/s"
-        f"   per turn p50 {result['p50']:7.1f} / p95 {result['p95']:7.1f} ms",
+        f"   per turn p50 {result['p50']:7.1f} / p95 {result['p95']:7.1f} ms"
+        f"   ({result['wall']:.0f} s with start-up)",
         flush=True,
     )
 
@@ -270,8 +274,8 @@ def main() -> None:
     parser.add_argument("--capacity-calls", type=int)
     args = parser.parse_args()
     defaults = (
-        {"messages": 200, "rounds": 1, "memory_turns": 1000, "memory_chats": 100}
-        | {"layer_calls": 30, "capacity_calls": 500}
+        {"messages": 200, "rounds": 1, "memory_turns": 500, "memory_chats": 50}
+        | {"layer_calls": 20, "capacity_calls": 500}
         if args.quick
         else {"messages": 1000, "rounds": 3, "memory_turns": 10_000, "memory_chats": 1000}
         | {"layer_calls": 300, "capacity_calls": 3000}
