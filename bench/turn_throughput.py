@@ -149,7 +149,9 @@ def progress(round_: int, name: str, result: Result) -> None:
     )
 
 
-async def rounds(args: argparse.Namespace, at: Servers, backends: list[str]) -> None:
+async def rounds(
+    args: argparse.Namespace, at: Servers, backends: list[str], *, capacity: float
+) -> None:
     """Every contender once per round; Magpie once per database in the same round."""
     print(f"\n{args.messages} private messages from {args.users} users, {args.rounds} round(s)")
     table: dict[str, list[Result]] = {backend: [] for backend in backends}
@@ -166,6 +168,15 @@ async def rounds(args: argparse.Namespace, at: Servers, backends: list[str]) -> 
             table[backend].append(magpie)
     for backend in backends:
         report(backend, baselines, table[backend], args)
+    busiest = max(
+        [runs[name]["rate"] for runs in baselines for name in BASELINES if name != "echo"]
+        + [magpie["rate"] for results in table.values() for magpie in results]
+    )
+    print(
+        f"The busiest contender asked the instant server for {busiest:.0f} calls/s, "
+        f"{capacity / busiest:.0f}x below what it answers.",
+        flush=True,
+    )
 
 
 def cell(result: Result) -> str:
@@ -223,8 +234,8 @@ async def memory(args: argparse.Namespace, at: Servers) -> None:
     )
 
 
-async def server_capacity(at: Servers, calls: int) -> None:
-    """The instant server's own rate, so a reader can see it is not what limits the bots."""
+async def server_capacity(at: Servers, calls: int) -> float:
+    """The instant server's own rate (the lower of whole and streamed), to show it keeps up."""
     whole = await capacity(at.llm, stream=False, calls=calls)
     streamed = await capacity(at.llm, stream=True, calls=calls)
     print(
@@ -232,14 +243,15 @@ async def server_capacity(at: Servers, calls: int) -> None:
         f"{whole:.0f} calls/s whole, {streamed:.0f} calls/s streamed",
         flush=True,
     )
+    return min(whole, streamed)
 
 
 async def measure(args: argparse.Namespace) -> None:
     with servers() as at:
-        await server_capacity(at, args.capacity_calls)
+        most = await server_capacity(at, args.capacity_calls)
         backends = [b for b in args.db if b != "postgres" or await postgres_reachable()]
         if args.rounds:
-            await rounds(args, at, backends)
+            await rounds(args, at, backends, capacity=most)
         if args.layer_calls:
             print(flush=True)
             costs = await asyncio.create_subprocess_exec(
