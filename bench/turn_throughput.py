@@ -20,7 +20,7 @@ CPU per call layer by layer (`bench/layer_costs.py`); resident memory after 10,0
 1,000 chats for Magpie and the echo bot (target <= 1.5x), and right after start-up.
 
 `python -m bench.turn_throughput [--quick] [--rounds 3] [--messages 1000] [--users 100]
-[--db sqlite postgres] [--memory-turns 10000] [--memory-chats 1000] [--layer-calls 300]`
+[--db sqlite postgres] [--memory-turns 10000] [--memory-chats 1000] [--layer-calls 200]`
 (`--rounds 0`, `--memory-turns 0` or `--layer-calls 0` skip a part).
 """
 
@@ -290,7 +290,7 @@ def main() -> None:
         | {"layer_calls": 20, "capacity_calls": 500}
         if args.quick
         else {"messages": 1000, "rounds": 3, "memory_turns": 10_000, "memory_chats": 1000}
-        | {"layer_calls": 300, "capacity_calls": 3000}
+        | {"layer_calls": 200, "capacity_calls": 3000}
     )
     for key, value in defaults.items():
         if getattr(args, key) is None:
