@@ -1,17 +1,18 @@
 """CPU per model call, layer by layer, against the instant OpenAI-compatible server (issue 8).
 
 From the bare OpenAI SDK up to a pydantic-ai `Agent.run_stream` with six tools offered and
-40 messages of history: each layer makes N calls one after another, and `time.process_time()`
-says what they cost this process (the server runs in its own). The difference between two
-rows is what that layer adds to a turn.
+40 messages of history: each layer makes N calls one after another, in passes that take the
+layers in turn, and `time.process_time()` says what they cost this process (the server runs in
+its own). The difference between two rows is what that layer adds to a turn.
 
-`python -m bench.layer_costs [--calls 300]` (or `--llm URL` to use a running server).
+`python -m bench.layer_costs [--calls 200]` (or `--llm URL` to use a running server).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 
@@ -30,6 +31,7 @@ from bench.instant_llm import MODEL
 SYSTEM = "You are a helpful assistant in a Telegram chat. Answer briefly."
 QUESTION = "hello, how are you today?"
 WARM_UP = 10
+PASSES = 5
 
 
 async def current_time(timezone: str = "UTC") -> str:
@@ -169,9 +171,7 @@ def layers(client: AsyncOpenAI) -> list[tuple[str, Call]]:
 
 
 async def cost(call: Call, calls: int) -> tuple[float, float]:
-    """CPU and wall milliseconds per call, after a warm-up."""
-    for _ in range(WARM_UP):
-        await call()
+    """CPU and wall milliseconds per call over `calls` calls."""
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(calls):
         await call()
@@ -182,13 +182,26 @@ async def cost(call: Call, calls: int) -> tuple[float, float]:
 
 
 async def measure(llm_url: str, calls: int) -> None:
+    """Every layer in turn, PASSES times over (a busy machine slows one pass, not one layer)."""
     client = AsyncOpenAI(base_url=llm_url, api_key="bench", max_retries=0)
     try:
-        print(f"CPU per call, {calls} calls one after another (instant server in its own process)")
+        named = layers(client)
+        for _, call in named:
+            await cost(call, WARM_UP)
+        per_pass = max(1, calls // PASSES)
+        passes: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in named}
+        for _ in range(PASSES):
+            for name, call in named:
+                passes[name].append(await cost(call, per_pass))
+        print(
+            f"CPU per call: {per_pass * PASSES} calls per layer one after another, in "
+            f"{PASSES} interleaved passes (median); the instant server runs in its own process"
+        )
         print("| layer | CPU ms/call | wall ms/call |")
         print("|---|---|---|")
-        for name, call in layers(client):
-            cpu, wall = await cost(call, calls)
+        for name, figures in passes.items():
+            cpu = statistics.median(c for c, _ in figures)
+            wall = statistics.median(w for _, w in figures)
             print(f"| {name} | {cpu:.1f} | {wall:.1f} |", flush=True)
     finally:
         await client.close()
@@ -196,7 +209,7 @@ async def measure(llm_url: str, calls: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--llm", help="a running instant server's /v1 URL")
     args = parser.parse_args()
     if args.llm:
