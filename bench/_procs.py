@@ -11,6 +11,14 @@ import time
 from collections.abc import Iterator, Sequence
 
 
+def sandbox_command(port: int, token: str) -> list[str]:
+    """Arguments to `python` that run the sandbox (flood control off) for one bot token.
+
+    The one place that knows how the sandbox starts: every benchmark goes through here.
+    """
+    return ["-m", "tg_sandbox", "--port", str(port), "--token", token, "--flood", "off"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

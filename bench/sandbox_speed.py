@@ -13,7 +13,7 @@ import time
 
 import aiohttp
 
-from bench._procs import free_port, process
+from bench._procs import free_port, process, sandbox_command
 
 TOKEN = "7000000001:SANDBOX-bench"
 
@@ -67,10 +67,8 @@ async def control(base: str, path: str, body: dict[str, object]) -> dict[str, ob
 
 async def measure(calls: int, updates: int, connections: int) -> None:
     sandbox_port, bare_port = free_port(), free_port()
-    sandbox_args = ["-m", "tg_sandbox", "--port", str(sandbox_port)]
-    sandbox_args += ["--token", TOKEN, "--flood", "off"]
     with (
-        process(sandbox_args, port=sandbox_port),
+        process(sandbox_command(sandbox_port, TOKEN), port=sandbox_port),
         process(["-m", "bench.bare_bot_api", str(bare_port)], port=bare_port),
     ):
         sandbox = f"http://127.0.0.1:{sandbox_port}"

@@ -1,21 +1,27 @@
-"""Magpie's overhead per turn against bare aiogram bots, on the same sandbox (core issue).
+"""Magpie's turn over the real wire, against bare aiogram bots on the same servers (issue 8).
 
-N private messages from M simulated users go through sandbox → bot → an instant model. Three
-contenders answer the same load, each in a fresh process, in rounds (these machines are noisy:
-each round's ratio compares runs minutes apart at most):
+N private messages from M simulated users go through the sandbox (a local Bot API server) to a
+bot that asks the instant OpenAI-compatible server (`bench/instant_llm.py`) over HTTP, read by
+the real `openai` SDK. Both servers run in their own processes; every contender runs in a fresh
+process, in rounds (these machines are noisy: compare the ratios within a round):
 
-- `echo`: a bare aiogram echo bot (Dispatcher + one handler) — the issue's baseline;
-- `agent`: the same bot, answering through the instant model in a bare pydantic-ai Agent — the
-  floor for any bot built on pydantic-ai (its run costs several times the echo bot's update);
-- `magpie`: Magpie as configured by default (durable inbox, history, tools offered to the
-  model, streaming, storage), its model catalog holding the instant model.
+- `echo`: a bare aiogram echo bot, no model (the floor);
+- `naive`: aiogram + `openai.AsyncOpenAI`, the last 40 messages per chat in RAM, no streaming;
+- `naive-stream`: the same bot with `stream=True` (the chunks read, then one reply);
+- `agent-wire`: aiogram + a bare pydantic-ai `Agent` (`OpenAIChatModel`, `run_stream`);
+- `magpie`: Magpie as configured by default — durable inbox, history, the built-in tools
+  offered, streaming — with `LLM_MODEL=openai:bench-instant` and `OPENAI_BASE_URL` pointing at
+  the instant server, so its own model-building code makes the client. On SQLite and on
+  PostgreSQL, in the same round as the bots.
 
-Printed per database: updates/s and per-turn time (p50/p95) per contender and round, and the
-median ratios. Target: Magpie ≥ 0.5× the agent bot's throughput on SQLite and on PostgreSQL.
-Also: resident memory after 10,000 turns across 1,000 chats.
+Printed: the instant server's own capacity; per database, updates/s and p50/p95 per turn for
+each contender and round, the median Magpie / naive-stream (target >= 0.6) and Magpie / naive;
+CPU per call layer by layer (`bench/layer_costs.py`); resident memory after 10,000 turns across
+1,000 chats for Magpie and the echo bot (target <= 1.5x), and right after start-up.
 
-`python -m bench.turn_throughput [--rounds 3] [--messages 2000] [--users 100] [--db ...]`
-(`--rounds 0` measures only memory, `--memory-turns 0` skips it).
+`python -m bench.turn_throughput [--quick] [--rounds 3] [--messages 1000] [--users 100]
+[--db sqlite postgres] [--memory-turns 10000] [--memory-chats 1000] [--layer-calls 200]`
+(`--rounds 0`, `--memory-turns 0` or `--layer-calls 0` skip a part).
 """
 
 from __future__ import annotations
@@ -27,218 +33,86 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import Message
-from dishka import Provider, Scope, provide
-from pydantic_ai import Agent
-from pydantic_ai.messages import ModelMessage
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from sqlalchemy import select
 
-from bench._procs import free_port, percentile, process
-from magpie.app import running, serve
-from magpie.collector import tuned_for_serving
-from magpie.config import load_settings
-from magpie.llm.catalog import ModelCatalog
-from magpie.observability.logging import configure_logging
-from magpie.storage.database import Database
-from magpie.storage.tables import TurnRow
+from bench._procs import free_port, process, sandbox_command
+from bench.instant_llm import MODEL, REPLY, capacity
+from bench.turn_load import TOKEN, control
 
-TOKEN = "7000000001:SANDBOX-bench"
 POSTGRES = os.environ.get(
-    "MAGPIE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1/test"
+    "MAGPIE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-CONTENDERS = ("echo", "agent", "magpie")
+SQLITE = "sqlite+aiosqlite:///DATA/magpie.db"
+BASELINES = ("echo", "naive", "naive-stream", "agent-wire")
+TARGET_STREAM, TARGET_MEMORY = 0.6, 1.5
+Result = dict[str, Any]
 
 
-async def _instant(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
-    yield "Noted."
+def magpie_environment(llm_url: str) -> dict[str, str]:
+    """What a user sets to point Magpie at an OpenAI-compatible server."""
+    return {"LLM_MODEL": f"openai:{MODEL}", "OPENAI_BASE_URL": llm_url, "OPENAI_API_KEY": "bench"}
 
 
-def instant_model() -> FunctionModel:
-    return FunctionModel(stream_function=_instant, model_name="instant")
+@dataclass(frozen=True, slots=True)
+class Servers:
+    """Where the sandbox and the instant LLM server listen."""
+
+    sandbox: str
+    llm: str
 
 
-class InstantModels(Provider):
-    """Magpie's model catalog holds the instant model; everything else is as configured."""
-
-    scope = Scope.APP
-
-    @provide(override=True)
-    def models(self) -> ModelCatalog:
-        return ModelCatalog.of({"instant": instant_model()})
-
-
-async def control(
-    http: aiohttp.ClientSession, base: str, verb: str, path: str, body: object = None
-) -> Any:
-    async with http.request(verb, f"{base}/sandbox/api{path}", json=body) as response:
-        data = await response.json()
-        assert data["ok"], data
-        return data["result"]
+@contextlib.contextmanager
+def servers() -> Iterator[Servers]:
+    """The sandbox and the instant LLM server, each in its own process."""
+    sandbox_port, llm_port = free_port(), free_port()
+    with (
+        process(sandbox_command(sandbox_port, TOKEN), port=sandbox_port),
+        process(["-m", "bench.instant_llm", str(llm_port)], port=llm_port),
+    ):
+        yield Servers(f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{llm_port}/v1")
 
 
-async def drive(base: str, *, messages: int, users: int) -> float:
-    """Queue the load (each user sends its share at once), return seconds until all answered."""
+async def in_child(
+    name: str, at: Servers, *, database: str = SQLITE, messages: int, users: int
+) -> Result:
+    """One contender's run in a fresh process, on a freshly reset sandbox."""
     async with aiohttp.ClientSession() as http:
-        before = int((await control(http, base, "GET", "/stats")).get("sendMessage", 0))
-        ids = [
-            (await control(http, base, "POST", "/users", {"first_name": f"U{i}"}))["id"]
-            for i in range(users)
-        ]
-        started = time.perf_counter()
-        per_user = messages // users
-        for user_id in ids:
-            body = {"user_id": user_id, "bot": "magpie_bot", "text": "hello", "repeat": per_user}
-            await control(http, base, "POST", "/send", body)
-        while True:  # a light check every 20 ms, so the driver does not load the sandbox
-            counts = await control(http, base, "GET", "/stats")
-            if int(counts.get("sendMessage", 0)) - before >= per_user * users:
-                return time.perf_counter() - started
-            await asyncio.sleep(0.02)
-
-
-async def bare_bot(
-    base: str, answer: Callable[[str], Awaitable[str]], *, messages: int, users: int
-) -> tuple[float, list[float]]:
-    """A Dispatcher with one handler that answers every message with `answer(text)`."""
-    durations: list[float] = []
-    dispatcher = Dispatcher()
-
-    @dispatcher.message()
-    async def reply(message: Message) -> None:
-        started = time.perf_counter()
-        await message.answer(await answer(message.text or ""))
-        durations.append(time.perf_counter() - started)
-
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
-    polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=5)
-    )
-    try:
-        seconds = await drive(base, messages=messages, users=users)
-    finally:
-        await dispatcher.stop_polling()
-        await polling
-        await bot.session.close()
-    return seconds, durations
-
-
-async def echo(text: str) -> str:
-    return text
-
-
-def agent_answer() -> Callable[[str], Awaitable[str]]:
-    """The instant model through a bare pydantic-ai Agent."""
-    agent: Agent[None, str] = Agent(output_type=str)
-    model = instant_model()
-
-    async def answer(text: str) -> str:
-        async with agent.run_stream(text, model=model) as run:
-            async for _ in run.stream_text(debounce_by=None):
-                pass
-            return await run.get_output()
-
-    return answer
-
-
-async def magpie(
-    base: str, database_url: str, *, messages: int, users: int
-) -> tuple[float, list[float]]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            env_file=None,
-            telegram_bot_token=TOKEN,
-            telegram_api_url=base,
-            data_dir=Path(data_dir),
-            database_url=database_url.replace("DATA", data_dir),
-            log_level="ERROR",
-        )
-        stop = asyncio.Event()
-        async with running(settings, extra=[InstantModels()]) as runtime:
-            with tuned_for_serving():  # as `magpie run` does (GC_TUNING)
-                serving = asyncio.create_task(serve(runtime, stop=stop))
-                seconds = await drive(base, messages=messages, users=users)
-                await runtime.pipeline.queues.join()
-                db = await runtime.container.get(Database)
-                async with db.read() as connection:
-                    latencies = [
-                        ms / 1000 for ms in await connection.scalars(select(TurnRow.latency_ms))
-                    ]
-                stop.set()
-                await serving
-    return seconds, latencies
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def contender(args: argparse.Namespace) -> dict[str, float]:
-    """One contender's run, in this (fresh) process."""
-    before = rss_mb()
-    if args.contender == "magpie":
-        seconds, durations = await magpie(
-            args.base, args.database, messages=args.messages, users=args.users
-        )
-    else:
-        answer = echo if args.contender == "echo" else agent_answer()
-        seconds, durations = await bare_bot(
-            args.base, answer, messages=args.messages, users=args.users
-        )
-    return {
-        "rate": args.messages / seconds,
-        "p50": percentile(durations, 0.5) * 1000,
-        "p95": percentile(durations, 0.95) * 1000,
-        "rss_before": before,
-        "rss_after": rss_mb(),
-    }
-
-
-async def in_child(name: str, base: str, database: str, messages: int, users: int) -> Any:
+        await control(http, at.sandbox, "POST", "/reset")
+    args = [name, "--base", at.sandbox, "--llm", at.llm, "--database", database]
+    args += ["--messages", str(messages), "--users", str(users)]
+    begun = time.perf_counter()
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bench.turn_throughput",
-        "--contender",
-        name,
-        "--base",
-        base,
-        "--database",
-        database,
-        "--messages",
-        str(messages),
-        "--users",
-        str(users),
+        "bench.turn_contender",
+        *args,
         stdout=asyncio.subprocess.PIPE,
+        env=os.environ | magpie_environment(at.llm),
     )
     out, _ = await child.communicate()
     if child.returncode:
         raise RuntimeError(f"{name} failed with exit code {child.returncode}")
-    return json.loads(out.decode().strip().splitlines()[-1])
+    result: Result = json.loads(out.decode().strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - begun
+    expected = ["hello"] if name == "echo" else ["".join(REPLY)]
+    if result["replies"] != expected:
+        raise RuntimeError(f"{name} answered {result['replies']!r}, not {expected!r}")
+    return result
 
 
 @contextlib.asynccontextmanager
 async def postgres_database() -> AsyncIterator[str]:
+    """A database of its own for one run, dropped afterwards."""
     name = f"magpie_bench_{uuid.uuid4().hex[:8]}"
-    admin = (
-        POSTGRES.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    )
-    connection = await asyncpg.connect(admin)
+    admin = POSTGRES.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
+    connection = await asyncpg.connect(admin + "/postgres")
     await connection.execute(f'CREATE DATABASE "{name}"')
     try:
         yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
@@ -247,82 +121,181 @@ async def postgres_database() -> AsyncIterator[str]:
         await connection.close()
 
 
-async def one_run(
-    http: aiohttp.ClientSession, base: str, name: str, backend: str, args: argparse.Namespace
-) -> Any:
-    await control(http, base, "POST", "/reset")
+async def postgres_reachable() -> bool:
+    admin = POSTGRES.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
+    try:
+        connection = await asyncpg.connect(admin + "/postgres", timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"PostgreSQL at {POSTGRES} is not reachable ({error}): measuring SQLite only")
+        return False
+    await connection.close()
+    return True
+
+
+async def magpie_on(backend: str, at: Servers, *, messages: int, users: int) -> Result:
     async with contextlib.AsyncExitStack() as stack:
-        database = "sqlite+aiosqlite:///DATA/magpie.db"
-        if name == "magpie" and backend == "postgres":
+        database = SQLITE
+        if backend == "postgres":
             database = await stack.enter_async_context(postgres_database())
-        return await in_child(name, base, database, args.messages, args.users)
+        return await in_child("magpie", at, database=database, messages=messages, users=users)
+
+
+def progress(round_: int, name: str, result: Result) -> None:
+    print(
+        f"  round {round_}  {name:<16} {result['rate']:7.1f} updates/s"
+        f"   per turn p50 {result['p50']:7.1f} / p95 {result['p95']:7.1f} ms"
+        f"   ({result['wall']:.0f} s with start-up)",
+        flush=True,
+    )
+
+
+async def rounds(
+    args: argparse.Namespace, at: Servers, backends: list[str], *, capacity: float
+) -> None:
+    """Every contender once per round; Magpie once per database in the same round."""
+    print(f"\n{args.messages} private messages from {args.users} users, {args.rounds} round(s)")
+    table: dict[str, list[Result]] = {backend: [] for backend in backends}
+    baselines: list[Result] = []
+    for round_ in range(1, args.rounds + 1):
+        runs: Result = {}
+        for name in BASELINES:
+            runs[name] = await in_child(name, at, messages=args.messages, users=args.users)
+            progress(round_, name, runs[name])
+        baselines.append(runs)
+        for backend in backends:
+            magpie = await magpie_on(backend, at, messages=args.messages, users=args.users)
+            progress(round_, f"magpie ({backend})", magpie)
+            table[backend].append(magpie)
+    for backend in backends:
+        report(backend, baselines, table[backend], args)
+    busiest = max(
+        [runs[name]["rate"] for runs in baselines for name in BASELINES if name != "echo"]
+        + [magpie["rate"] for results in table.values() for magpie in results]
+    )
+    print(
+        f"The busiest contender asked the instant server for {busiest:.0f} calls/s, "
+        f"{capacity / busiest:.0f}x below what it answers.",
+        flush=True,
+    )
+
+
+def cell(result: Result) -> str:
+    return f"{result['rate']:.0f} ({result['p50']:.0f} / {result['p95']:.0f})"
+
+
+def report(
+    backend: str, baselines: list[Result], magpies: list[Result], args: argparse.Namespace
+) -> None:
+    """One database's rounds as a markdown table, then the median ratios."""
+    title = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[backend]
+    print(
+        f"\n{title}: updates/s (per turn p50 / p95 ms), {args.messages} messages from "
+        f"{args.users} users; the bots are shared by both databases within a round"
+    )
+    names = [*BASELINES, "Magpie"]
+    print("| round | " + " | ".join(names) + " | Magpie / naive-stream | Magpie / naive |")
+    print("|---" * (len(names) + 3) + "|")
+    streamed, whole = [], []
+    for round_, (runs, magpie) in enumerate(zip(baselines, magpies, strict=True), start=1):
+        streamed.append(magpie["rate"] / runs["naive-stream"]["rate"])
+        whole.append(magpie["rate"] / runs["naive"]["rate"])
+        cells = [cell(runs[name]) for name in BASELINES] + [cell(magpie)]
+        print(f"| {round_} | " + " | ".join(cells) + f" | {streamed[-1]:.2f} | {whole[-1]:.2f} |")
+    met = "met" if statistics.median(streamed) >= TARGET_STREAM else "NOT met"
+    print(
+        f"median Magpie / naive-stream: {statistics.median(streamed):.2f} "
+        f"(target >= {TARGET_STREAM}: {met}); median Magpie / naive: "
+        f"{statistics.median(whole):.2f}",
+        flush=True,
+    )
+
+
+async def memory(args: argparse.Namespace, at: Servers) -> None:
+    """Resident memory of Magpie and of the echo bot, after start-up and after the same load."""
+    load = {"messages": args.memory_turns, "users": args.memory_chats}
+    echo = await in_child("echo", at, **load)
+    magpie = await in_child("magpie", at, **load)
+    print(f"\nResident memory, {args.memory_turns} turns across {args.memory_chats} chats (SQLite)")
+    print("| bot | after imports + start-up | after the load | growth |")
+    print("|---|---|---|---|")
+    for name, result in (("aiogram echo bot", echo), ("Magpie", magpie)):
+        grown = result["rss_after"] - result["rss_start"]
+        print(
+            f"| {name} | {result['rss_start']:.0f} MB | {result['rss_after']:.0f} MB "
+            f"| {grown:+.0f} MB |"
+        )
+    ratio = magpie["rss_after"] / echo["rss_after"]
+    met = "met" if ratio <= TARGET_MEMORY else "NOT met"
+    start = magpie["rss_start"] / echo["rss_start"]
+    print(
+        f"Magpie / echo after the load: {ratio:.2f}x (target <= {TARGET_MEMORY}x: {met}); "
+        f"after start-up: {start:.2f}x",
+        flush=True,
+    )
+
+
+async def server_capacity(at: Servers, calls: int) -> float:
+    """The instant server's own rate (the lower of whole and streamed), to show it keeps up."""
+    whole = await capacity(at.llm, stream=False, calls=calls)
+    streamed = await capacity(at.llm, stream=True, calls=calls)
+    print(
+        f"Instant LLM server (its own process; raw aiohttp client in another, 32 connections): "
+        f"{whole:.0f} calls/s whole, {streamed:.0f} calls/s streamed",
+        flush=True,
+    )
+    return min(whole, streamed)
 
 
 async def measure(args: argparse.Namespace) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    sandbox = ["-m", "tg_sandbox", "--port", str(port), "--token", TOKEN]
-    with process([*sandbox, "--flood", "off"], port=port):
-        async with aiohttp.ClientSession() as http:
-            for backend in args.db if args.rounds else []:
-                print(f"{args.messages} private messages from {args.users} users — {backend}")
-                print("  round  contender   updates/s   per turn p50 / p95 ms")
-                ratios: dict[str, list[float]] = {"agent": [], "echo": []}
-                for round_ in range(1, args.rounds + 1):
-                    rates: dict[str, float] = {}
-                    for name in CONTENDERS:
-                        result = await one_run(http, base, name, backend, args)
-                        rates[name] = result["rate"]
-                        print(
-                            f"  {round_:>5}  {name:<10} {result['rate']:10.0f}"
-                            f"   {result['p50']:8.1f} / {result['p95']:.1f}",
-                            flush=True,
-                        )
-                    ratios["agent"].append(rates["magpie"] / rates["agent"])
-                    ratios["echo"].append(rates["magpie"] / rates["echo"])
-                    ceiling = rates["agent"] / rates["echo"]
-                    print(
-                        f"         ratios: Magpie / agent {ratios['agent'][-1]:.2f}, "
-                        f"Magpie / echo {ratios['echo'][-1]:.2f} (agent / echo {ceiling:.2f})"
-                    )
-                print(
-                    f"  median Magpie / agent bot: {statistics.median(ratios['agent']):.2f}"
-                    " (target >= 0.5)\n"
-                    f"  median Magpie / echo bot:  {statistics.median(ratios['echo']):.2f}\n",
-                    flush=True,
-                )
-            if args.memory_turns:
-                await control(http, base, "POST", "/reset")
-                database = "sqlite+aiosqlite:///DATA/magpie.db"
-                result = await in_child(
-                    "magpie", base, database, args.memory_turns, args.memory_chats
-                )
-                print(
-                    f"Resident memory after {args.memory_turns} turns across "
-                    f"{args.memory_chats} chats: {result['rss_after']:.0f} MB "
-                    f"(the process held {result['rss_before']:.0f} MB before Magpie started)"
-                )
+    with servers() as at:
+        most = await server_capacity(at, args.capacity_calls)
+        backends = [b for b in args.db if b != "postgres" or await postgres_reachable()]
+        if args.rounds:
+            await rounds(args, at, backends, capacity=most)
+        if args.layer_calls:
+            print(flush=True)
+            costs = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.layer_costs",
+                "--llm",
+                at.llm,
+                "--calls",
+                str(args.layer_calls),
+            )
+            if await costs.wait():
+                raise RuntimeError("bench.layer_costs failed")
+        if args.memory_turns:
+            await memory(args, at)
 
 
 def main() -> None:
-    configure_logging("ERROR", "console")
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--messages", type=int, default=2000)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run of every part")
+    parser.add_argument("--messages", type=int)
     parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int)
     parser.add_argument(
         "--db", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
     )
-    parser.add_argument("--memory-turns", type=int, default=10_000)
-    parser.add_argument("--memory-chats", type=int, default=1000)
-    parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
-    parser.add_argument("--base", help=argparse.SUPPRESS)
-    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-turns", type=int)
+    parser.add_argument("--memory-chats", type=int)
+    parser.add_argument("--layer-calls", type=int)
+    parser.add_argument("--capacity-calls", type=int)
     args = parser.parse_args()
-    if args.contender:
-        print(json.dumps(asyncio.run(contender(args))))
-    else:
-        asyncio.run(measure(args))
+    defaults = (
+        {"messages": 200, "rounds": 1, "memory_turns": 500, "memory_chats": 50}
+        | {"layer_calls": 20, "capacity_calls": 500}
+        if args.quick
+        else {"messages": 1000, "rounds": 3, "memory_turns": 10_000, "memory_chats": 1000}
+        | {"layer_calls": 200, "capacity_calls": 3000}
+    )
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    asyncio.run(measure(args))
 
 
 if __name__ == "__main__":
