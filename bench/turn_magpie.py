@@ -39,16 +39,17 @@ async def magpie(
             log_level="ERROR",
         )
         stop = asyncio.Event()
-        async with running(settings) as runtime, tuned_for_serving():  # as `magpie run` does
-            started()
-            serving = asyncio.create_task(serve(runtime, stop=stop))
-            outcome = await drive(base, messages=messages, users=users)
-            await runtime.pipeline.queues.join()
-            db = await runtime.container.get(Database)
-            async with db.read() as connection:
-                latencies = [
-                    ms / 1000 for ms in await connection.scalars(select(TurnRow.latency_ms))
-                ]
-            stop.set()
-            await serving
+        async with running(settings) as runtime:
+            with tuned_for_serving():  # as `magpie run` does
+                started()
+                serving = asyncio.create_task(serve(runtime, stop=stop))
+                outcome = await drive(base, messages=messages, users=users)
+                await runtime.pipeline.queues.join()
+                db = await runtime.container.get(Database)
+                async with db.read() as connection:
+                    latencies = [
+                        ms / 1000 for ms in await connection.scalars(select(TurnRow.latency_ms))
+                    ]
+                stop.set()
+                await serving
     return outcome, latencies
