@@ -25,6 +25,7 @@ from magpie.ingress.pipeline import UpdatePipeline
 from magpie.ingress.polling import poll
 from magpie.ingress.webhook import webhook_app
 from magpie.observability.http import add_observability_routes
+from magpie.observability.lag import LoopLag
 from magpie.observability.metrics import Metrics
 from magpie.storage.database import start_up_engine
 from magpie.storage.inbox import Inbox
@@ -147,11 +148,13 @@ async def running(
             )
             recovered = await pipeline.recover()
             sweeper = asyncio.create_task(sweep_questions(await container.get(Assistant)))
+            watcher = asyncio.create_task((await container.get(LoopLag)).watch())
             log.info("magpie.ready", bot=identity.username, recovered=recovered)
             try:
                 yield Runtime(settings, bot, dispatcher, container, pipeline, identity)
             finally:
                 sweeper.cancel()
+                watcher.cancel()
                 await finish_in_flight(pipeline, settings.shutdown_grace_seconds)
                 await dispatcher.emit_shutdown(bot=bot)
         finally:

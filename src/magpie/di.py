@@ -29,6 +29,7 @@ from magpie.llm.catalog import ModelCatalog
 from magpie.llm.resilience import Resilience, resilient, with_fallbacks
 from magpie.llm.runner import ModelRunner, TurnLimits
 from magpie.llm.tokens import count_tokens
+from magpie.observability.lag import LoopLag
 from magpie.observability.metrics import Metrics
 from magpie.storage.approvals import SqlApprovals
 from magpie.storage.conversations import SqlConversationStore
@@ -41,7 +42,7 @@ from magpie.storage.tool_calls import SqlCallLog
 from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.delivery import Delivery
 from magpie.telegram.questions import TelegramQuestions
-from magpie.telegram.streaming import Pacing
+from magpie.telegram.streaming import Pacing, Replies
 from magpie.texts import ENGLISH, Texts
 from magpie.tools.catalog import builtin_tools
 from magpie.tools.deps import ToolSettings
@@ -184,6 +185,14 @@ class AppProvider(Provider):
     @provide
     def delivery(self, metrics: Metrics) -> Delivery:
         return Delivery(metrics)
+
+    @provide
+    def lag(self, metrics: Metrics) -> LoopLag:
+        return LoopLag(metrics)
+
+    @provide
+    def replies(self, bot: Bot, pacing: Pacing, texts: Texts, lag: LoopLag) -> Replies:
+        return Replies(bot, pacing, texts, busy=lag.busy)
 
     @provide
     def preferences(self, database: Database) -> PreferencesStore:

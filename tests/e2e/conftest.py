@@ -14,6 +14,7 @@ from tg_sandbox import BotAccount, Chat, FloodPolicy, Message, Sandbox, User
 
 from magpie.app import Runtime, running, serve
 from magpie.config import Settings, load_settings
+from magpie.observability.lag import LoopLag
 from magpie.observability.metrics import Metrics
 from magpie.telegram.delivery import Delivery
 from magpie.telegram.streaming import Pacing
@@ -41,6 +42,11 @@ class FastPacing(Provider):
     @provide(override=True)
     def delivery(self, metrics: Metrics) -> Delivery:
         return Delivery(metrics, sleep=no_wait)
+
+    @provide(override=True)
+    def lag(self, metrics: Metrics) -> LoopLag:
+        """Never too busy for previews: a loaded test machine must not change what is shown."""
+        return LoopLag(metrics, threshold=float("inf"))
 
 
 @dataclass

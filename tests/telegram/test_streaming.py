@@ -132,3 +132,26 @@ async def test_a_slow_start_shows_thinking_first(sandbox: Sandbox, bot: Bot, ann
     await until(sandbox, lambda: bool(drafts(sandbox)))
 
     assert drafts(sandbox) == [""]  # Telegram shows "Thinking…" for an empty draft
+
+
+async def test_a_busy_process_skips_previews_but_not_the_answer(
+    sandbox: Sandbox, bot: Bot, ann: User
+) -> None:
+    """When the event loop runs late, previews (optional) give way to answers."""
+    moment = Moment()
+    reply = TelegramReply(
+        bot,
+        chat_id=ann.id,
+        private=True,
+        pacing=Pacing(thinking_after=0, draft_interval=0),
+        texts=ENGLISH,
+        sleep=moment,
+        busy=lambda: True,
+    )
+    await reply.thinking()
+    moment.come()
+    await reply.progress("Here")
+    await reply.progress("Here it is")
+    sent = await reply.finish("Here it is.")
+    assert [text for _, text in sent] == ["Here it is."]
+    assert [e.method for e in sandbox.transcript()] == ["sendMessage"]

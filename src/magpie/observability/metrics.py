@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from magpie.conversation.types import TurnRecord
 
@@ -41,6 +41,11 @@ class Metrics:
             "magpie_telegram_undelivered_total",
             "Telegram calls that still failed after every retry, by method and reason.",
             ["method", "reason"],
+            registry=self.registry,
+        )
+        self.loop_lag = Gauge(
+            "magpie_event_loop_lag_seconds",
+            "How late a 100 ms timer last woke: the process is busier than it can keep up with.",
             registry=self.registry,
         )
         self.llm_tokens = Counter(

@@ -61,6 +61,7 @@ class TelegramReply:
         texts: Texts,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.bot = bot
         self.texts = texts
@@ -71,6 +72,7 @@ class TelegramReply:
         self.pacing = pacing or Pacing()
         self.clock = clock
         self.sleep = sleep
+        self.busy = busy  # the process runs late: previews, being optional, are skipped
         self.draft_id = next(_draft_ids)
         self._next_preview = 0.0
         self._preview_broken = False
@@ -91,7 +93,7 @@ class TelegramReply:
 
     async def _show_thinking(self) -> None:
         await self.sleep(self.pacing.thinking_after)
-        if self._spoke:
+        if self._spoke or self.busy():
             return
         if self.private:  # the words so far, or an empty draft (Telegram shows "Thinking…")
             await self._draft(self._rendered(self._early) or Formatted(""))
@@ -112,10 +114,10 @@ class TelegramReply:
     # --- while writing ----------------------------------------------------------------------
 
     async def progress(self, text: str) -> None:
-        """Show the text so far, no faster than Telegram tolerates."""
+        """Show the text so far, no faster than Telegram tolerates (nor when busy)."""
         if self._preview_broken or not text.strip():
             return
-        if self.clock() < self._next_preview:
+        if self.clock() < self._next_preview or self.busy():
             self._early = text
             return
         shown = self._rendered(text)
@@ -253,4 +255,38 @@ class TelegramReply:
             message_thread_id=self.thread_id,
             reply_parameters=reply,
             reply_markup=buttons,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """Makes the reply channel for a message (or a resumed question), with the app's pacing,
+    texts and sense of how busy the process is."""
+
+    bot: Bot
+    pacing: Pacing
+    texts: Texts
+    busy: Callable[[], bool]
+
+    def to(self, message: Message) -> TelegramReply:
+        """An answer to `message`: same chat, same topic, replying in groups."""
+        return self.at(
+            message.chat.id,
+            private=message.chat.type == "private",
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+            reply_to=message.message_id,
+        )
+
+    def at(
+        self, chat_id: int, *, private: bool, thread_id: int | None, reply_to: int | None
+    ) -> TelegramReply:
+        return TelegramReply(
+            self.bot,
+            chat_id=chat_id,
+            private=private,
+            thread_id=thread_id,
+            reply_to=reply_to,
+            pacing=self.pacing,
+            texts=self.texts,
+            busy=self.busy,
         )

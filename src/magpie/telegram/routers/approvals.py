@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import structlog
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 from dishka.integrations.aiogram import FromDishka
 
 from magpie.config import Settings
 from magpie.conversation.turn import Answer, Assistant
-from magpie.conversation.types import Approval, Caller
+from magpie.conversation.types import Caller
 from magpie.observability.metrics import Metrics
 from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.questions import PREFIX, parse
-from magpie.telegram.streaming import Pacing, TelegramReply
+from magpie.telegram.streaming import Replies
 from magpie.texts import Texts
 
 log = structlog.get_logger(__name__)
@@ -32,11 +32,10 @@ async def _acknowledge(
 
 async def on_answer(
     query: CallbackQuery,
-    bot: Bot,
     assistant: FromDishka[Assistant],
     admins: FromDishka[ChatAdmins],
     settings: FromDishka[Settings],
-    pacing: FromDishka[Pacing],
+    replies: FromDishka[Replies],
     texts: FromDishka[Texts],
     metrics: FromDishka[Metrics],
     redelivered: bool = False,
@@ -68,28 +67,14 @@ async def on_answer(
         is_chat_admin=private or await admins.is_admin(approval.key.chat_id, user_id),
         is_bot_admin=user_id in settings.bot_admins,
     )
-    record = await assistant.resume(
-        approval,
-        allow=allow,
-        caller=caller,
-        channel=_channel(bot, approval, private, pacing, texts),
-    )
-    metrics.observe_turn(record, chat_type=message.chat.type)
-
-
-def _channel(
-    bot: Bot, approval: Approval, private: bool, pacing: Pacing, texts: Texts
-) -> TelegramReply:
-    """The rest of the answer goes where the question was, replying to what started it."""
-    return TelegramReply(
-        bot,
-        chat_id=approval.key.chat_id,
+    channel = replies.at(  # the rest of the answer goes where the question was
+        approval.key.chat_id,
         private=private,
         thread_id=approval.key.thread_id or None,
         reply_to=approval.trigger_message_id,
-        pacing=pacing,
-        texts=texts,
     )
+    record = await assistant.resume(approval, allow=allow, caller=caller, channel=channel)
+    metrics.observe_turn(record, chat_type=message.chat.type)
 
 
 def router() -> Router:

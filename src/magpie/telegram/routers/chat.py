@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import Message, MessageGenerationStopped
 from dishka.integrations.aiogram import FromDishka
 
@@ -14,9 +14,7 @@ from magpie.conversation.types import ConversationKey, Identity
 from magpie.observability.metrics import Metrics
 from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.incoming import to_incoming
-from magpie.telegram.routers.commands import reply_channel
-from magpie.telegram.streaming import Pacing
-from magpie.texts import Texts
+from magpie.telegram.streaming import Replies
 
 CONVERSATION_CHATS = {"private", "group", "supergroup"}
 SERVICE_ONLY = ("new_chat_members", "left_chat_member", "forum_topic_created", "pinned_message")
@@ -24,14 +22,12 @@ SERVICE_ONLY = ("new_chat_members", "left_chat_member", "forum_topic_created", "
 
 async def on_message(
     message: Message,
-    bot: Bot,
     assistant: FromDishka[Assistant],
     identity: FromDishka[Identity],
-    pacing: FromDishka[Pacing],
+    replies: FromDishka[Replies],
     metrics: FromDishka[Metrics],
     admins: FromDishka[ChatAdmins],
     settings: FromDishka[Settings],
-    texts: FromDishka[Texts],
     redelivered: bool = False,
 ) -> None:
     if any(getattr(message, key, None) for key in SERVICE_ONLY):
@@ -43,8 +39,7 @@ async def on_message(
         is_bot_admin=user_id in settings.bot_admins,
         is_chat_admin=await admins.is_admin(message.chat.id, user_id),
     )
-    channel = reply_channel(bot, message, pacing, texts)
-    record = await assistant.on_message(incoming, channel, redelivered=redelivered)
+    record = await assistant.on_message(incoming, replies.to(message), redelivered=redelivered)
     if record is not None:
         metrics.observe_turn(record, chat_type=message.chat.type)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from dishka.integrations.aiogram import FromDishka
@@ -13,21 +13,8 @@ from magpie.conversation.turn import Assistant
 from magpie.conversation.types import Identity
 from magpie.observability.metrics import Metrics
 from magpie.telegram.incoming import addressing, conversation_key, looks_like_command
-from magpie.telegram.streaming import Pacing, TelegramReply
+from magpie.telegram.streaming import Replies
 from magpie.texts import Texts
-
-
-def reply_channel(bot: Bot, message: Message, pacing: Pacing, texts: Texts) -> TelegramReply:
-    """Where an answer to `message` goes: same chat, same topic, replying in groups."""
-    return TelegramReply(
-        bot,
-        chat_id=message.chat.id,
-        private=message.chat.type == "private",
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-        reply_to=message.message_id,
-        pacing=pacing,
-        texts=texts,
-    )
 
 
 async def start(message: Message, identity: FromDishka[Identity], texts: FromDishka[Texts]) -> None:
@@ -52,14 +39,12 @@ async def stop(
 
 async def retry(
     message: Message,
-    bot: Bot,
     assistant: FromDishka[Assistant],
-    pacing: FromDishka[Pacing],
+    replies: FromDishka[Replies],
     texts: FromDishka[Texts],
     metrics: FromDishka[Metrics],
 ) -> None:
-    channel = reply_channel(bot, message, pacing, texts)
-    record = await assistant.retry(conversation_key(message), channel)
+    record = await assistant.retry(conversation_key(message), replies.to(message))
     if record is None:
         await message.answer(texts.nothing_to_retry)
     else:
