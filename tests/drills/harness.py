@@ -273,6 +273,7 @@ class Drill:
     workdir: Path
     launcher: Launcher
     seed: int = 10
+    patience: float = 60.0  # how long any one state may take to come (bigger drills: longer)
     runs: list[MagpieProcess] = field(default_factory=list)
     asked: list[Asked] = field(default_factory=list)
     joined: list[int] = field(default_factory=list)  # groups Magpie was added to
@@ -393,13 +394,13 @@ class Drill:
         self,
         condition: Callable[[], object],
         *,
-        within: float = 60.0,
+        within: float | None = None,
         watching: MagpieProcess | None = None,
     ) -> bool:
         """Wait for a state, checked on every change; False if it did not come within `within`
-        seconds. Raises if the watched run exits on its own meanwhile."""
+        seconds (the drill's patience). Raises if the watched run exits on its own meanwhile."""
         try:
-            async with asyncio.timeout(within):
+            async with asyncio.timeout(within or self.patience):
                 while not condition():
                     if watching is not None and watching.exited:
                         raise RuntimeError(
@@ -418,12 +419,12 @@ class Drill:
             )
         return int(count or 0)
 
-    async def settle(self, run: MagpieProcess, *, within: float = 120.0) -> bool:
+    async def settle(self, run: MagpieProcess, *, within: float | None = None) -> bool:
         """Every update acknowledged to the sandbox and none left pending in the inbox; False
-        if that did not happen within `within` seconds. The inbox is read once things are
-        quiet (a second without a change), not on every change."""
+        if that did not happen within `within` seconds (twice the drill's patience). The
+        inbox is read once things are quiet (a second without a change), not on every change."""
         try:
-            async with asyncio.timeout(within):
+            async with asyncio.timeout(within or 2 * self.patience):
                 while True:
                     if run.exited:
                         return False
@@ -433,7 +434,7 @@ class Drill:
         except TimeoutError:
             return False
 
-    async def finish(self, run: MagpieProcess, *, within: float = 120.0) -> bool:
+    async def finish(self, run: MagpieProcess, *, within: float | None = None) -> bool:
         """Let the last run handle everything, then stop it as an operator would (SIGTERM)."""
         settled = await self.settle(run, within=within)
         await run.terminate(within=30.0)
