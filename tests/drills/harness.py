@@ -57,6 +57,7 @@ SETTING_NAMES = {name.upper() for name in Settings.model_fields} | {
     "GOOGLE_API_KEY",
 }
 LOG_LINE_LIMIT = 16 * 1024 * 1024  # one JSON line can carry a long traceback
+IDLE_SECONDS = 5.0  # nothing happening for this long: Magpie has nothing left to do
 LAUNCHER = Path(__file__).with_name("launcher.py")
 SPAWN = "MAGPIE_DRILLS_SPAWN"  # set to 1: each run a fresh `python -m magpie.cli run`
 
@@ -395,10 +396,15 @@ class Drill:
         condition: Callable[[], object],
         *,
         within: float | None = None,
+        idle: float | None = None,
         watching: MagpieProcess | None = None,
     ) -> bool:
         """Wait for a state, checked on every change; False if it did not come within `within`
-        seconds (the drill's patience). Raises if the watched run exits on its own meanwhile."""
+        seconds (the drill's patience), or — given `idle` — once nothing at all has happened
+        for `idle` seconds (Magpie has nothing left to do: the state will not come). Raises if
+        the watched run exits on its own meanwhile."""
+        loop = asyncio.get_running_loop()
+        last_change = loop.time()
         try:
             async with asyncio.timeout(within or self.patience):
                 while not condition():
@@ -407,7 +413,10 @@ class Drill:
                             f"Magpie {watching.name} exited on its own with code "
                             f"{watching.returncode}; last lines: {watching.lines[-5:]}"
                         )
-                    await self.next_change()
+                    if await self.next_change():
+                        last_change = loop.time()
+                    elif idle is not None and loop.time() - last_change >= idle:
+                        return False
         except TimeoutError:
             return False
         return True
@@ -420,19 +429,25 @@ class Drill:
         return int(count or 0)
 
     async def settle(self, run: MagpieProcess, *, within: float | None = None) -> bool:
-        """Every update acknowledged to the sandbox and none left pending in the inbox; False
-        if that did not happen within `within` seconds (twice the drill's patience). The
-        inbox is read once things are quiet (a second without a change), not on every change."""
+        """Every update acknowledged to the sandbox and none left pending in the inbox. False
+        if that did not happen within `within` seconds (twice the drill's patience), or if
+        Magpie sat idle meanwhile (what is left, it will not do). The inbox is read when things
+        are quiet (a second without a change), not on every change."""
+        loop = asyncio.get_running_loop()
+        last_change = loop.time()
         try:
             async with asyncio.timeout(within or 2 * self.patience):
-                while True:
-                    if run.exited:
-                        return False
-                    quiet = not await self.next_change()
-                    if quiet and not len(self.account.queue) and not await self.pending_in_inbox():
+                while not run.exited:
+                    if await self.next_change():
+                        last_change = loop.time()
+                        continue
+                    if not len(self.account.queue) and not await self.pending_in_inbox():
                         return True
+                    if loop.time() - last_change >= 2 * IDLE_SECONDS:
+                        return False
         except TimeoutError:
-            return False
+            pass
+        return False
 
     async def finish(self, run: MagpieProcess, *, within: float | None = None) -> bool:
         """Let the last run handle everything, then stop it as an operator would (SIGTERM)."""

@@ -11,7 +11,7 @@ import functools
 from collections import Counter
 
 from tests.drills.end_state import Tally, read_end_state
-from tests.drills.harness import Drill, MagpieProcess
+from tests.drills.harness import IDLE_SECONDS, Drill, MagpieProcess
 from tests.drills.outages import outage_for
 
 # What stopping may take beyond SHUTDOWN_GRACE_SECONDS on a loaded 2-core machine: closing the
@@ -50,11 +50,16 @@ async def _kill_after_answers(drill: Drill, run: MagpieProcess, extra: int) -> s
     reached = await drill.until(
         lambda: drill.sends() - sends >= answers and not behind(),
         within=2 * drill.patience,
+        idle=IDLE_SECONDS,
         watching=run,
     )
     await run.kill()
     if not reached:
-        return f"{run.name}: killed without reaching the kill point: chats {behind()[:10]} behind"
+        late = behind()
+        return (
+            f"{run.name}: killed idle, {drill.sends() - sends} sends, before the kill point: "
+            f"{len(late)} chat(s) got no new message, e.g. {late[:5]}"
+        )
     return f"{run.name}: killed after {drill.sends() - sends} sends (aimed at {answers})"
 
 
@@ -109,7 +114,7 @@ async def database_outage(
     async with outage_for(drill) as outage:
         drill.backlog(people, before)
         run = await drill.start(offline_words_per_second=words_per_second)
-        await drill.until(lambda: drill.sends() >= users, watching=run)
+        await drill.until(lambda: drill.sends() >= users, idle=IDLE_SECONDS, watching=run)
         records_failed = len(run.events("polling.record_failed"))
         async with outage.down():
             drill.backlog(people, during)
@@ -169,11 +174,11 @@ async def telegram_faults(
     inject(2, kind="hang", hang_seconds=0.5)
     inject(3, status=429, retry_after=1)
     run = await drill.start()
-    await drill.until(lambda: drill.sends() >= total // 3, watching=run)
+    await drill.until(lambda: drill.sends() >= total // 3, idle=IDLE_SECONDS, watching=run)
     # Storms: more failures than the concurrent replies' retries can absorb, so some give up.
     inject(40, status=429, retry_after=1)
     inject(30, status=500)
-    await drill.until(lambda: drill.sends() >= 2 * total // 3, watching=run)
+    await drill.until(lambda: drill.sends() >= 2 * total // 3, idle=IDLE_SECONDS, watching=run)
     inject(20, kind="reset")
     inject(6, kind="hang", hang_seconds=0.5)
     settled = await drill.finish(run)
@@ -209,12 +214,14 @@ async def _stop_mid_stream(
     sends = drill.sends()
     since = 0.0
     story = ""
-    if not await drill.until(lambda: drill.sends() - sends >= answers, watching=run):
-        story = f"fewer than {answers} answers in time; "
+    if not await drill.until(
+        lambda: drill.sends() - sends >= answers, idle=IDLE_SECONDS, watching=run
+    ):
+        story = f"fewer than {answers} answers; "
     else:
         since = drill.sandbox.world.clock.now()
-        if not await drill.until(lambda: _streaming(drill, since), watching=run):
-            story = "no answer streaming in time; "
+        if not await drill.until(lambda: _streaming(drill, since), idle=IDLE_SECONDS, watching=run):
+            story = "no answer streaming; "
     in_flight = _streaming(drill, since)
     exited = await run.terminate(within=grace + STOP_MARGIN_SECONDS)
     cut = run.events("magpie.shutdown_cut_short")
