@@ -58,6 +58,9 @@ SETTING_NAMES = {name.upper() for name in Settings.model_fields} | {
 }
 LOG_LINE_LIMIT = 16 * 1024 * 1024  # one JSON line can carry a long traceback
 IDLE_SECONDS = 5.0  # nothing happening for this long: Magpie has nothing left to do
+# ...and at the end, with updates still pending: longer, so a retry Magpie schedules for later
+# is waited for (one due later than this would read as "never settled").
+SETTLE_IDLE_SECONDS = 30.0
 LAUNCHER = Path(__file__).with_name("launcher.py")
 SPAWN = "MAGPIE_DRILLS_SPAWN"  # set to 1: each run a fresh `python -m magpie.cli run`
 
@@ -443,7 +446,7 @@ class Drill:
                         continue
                     if not len(self.account.queue) and not await self.pending_in_inbox():
                         return True
-                    if loop.time() - last_change >= 2 * IDLE_SECONDS:
+                    if loop.time() - last_change >= SETTLE_IDLE_SECONDS:
                         return False
         except TimeoutError:
             pass
