@@ -14,6 +14,7 @@ And per turn: every turn recorded `answered` has its reply in `messages` and in 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from magpie.storage.tables import InboxRow, MessageRow, TurnRow
 from tests.drills.harness import Drill, quoted_token
 
 EXAMPLES = 8  # evidence lines per kind of violation
+VERDICT = re.compile(r"^[\w.]+(Error|Exception|Undelivered)\b")  # "sqlite3.OperationalError: ..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +155,12 @@ def _first_line(text: object) -> str | None:
 
 
 def _last_line(text: object) -> str | None:
-    if not isinstance(text, str) or not text.strip():
+    """A traceback's verdict: its last line that names the error."""
+    if not isinstance(text, str):
         return None
-    return text.strip().splitlines()[-1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    verdicts = [line for line in lines if VERDICT.match(line)]
+    return verdicts[-1] if verdicts else (lines[-1] if lines else None)
 
 
 async def read_end_state(
