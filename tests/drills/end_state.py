@@ -3,7 +3,10 @@
 Counted per message a drill's user sent:
 
 - answered once: exactly one reply quoting it reached the chat (in a group: replying to it);
-- answered twice: more than one did;
+- resent: more than one did, all the same text — the reply recorded before it was sent, sent
+  again after Magpie was killed between Telegram taking it and Magpie recording that it did
+  (the one at-least-once edge, ADR 12; allowed only where a drill kills Magpie);
+- answered twice: more than one did, with different texts (never allowed);
 - failed with a reason: no reply, and its update is recorded `failed` with an error;
 - lost: no reply and no such record (never recorded, marked done, or failed without a reason);
 - not stored: the user's message is missing from `messages`.
@@ -44,6 +47,7 @@ class Tally:
     database: str
     sent: int = 0
     answered_once: int = 0
+    resent: int = 0
     answered_twice: int = 0
     failed_with_reason: int = 0
     lost: int = 0
@@ -61,7 +65,8 @@ class Tally:
         inbox = ", ".join(f"{status} {n}" for status, n in sorted(self.inbox.items()))
         return (
             f"{self.scenario} on {self.database}: in {self.sent}, answered once "
-            f"{self.answered_once}, answered twice {self.answered_twice}, lost {self.lost}, "
+            f"{self.answered_once}, resent (same text) {self.resent}, answered twice "
+            f"{self.answered_twice}, lost {self.lost}, "
             f"failed with reason {self.failed_with_reason}; not stored {self.not_stored}, "
             f"answered turns without a delivered reply {self.answered_undelivered}, "
             f"pending {self.pending}; other bot messages {self.other_bot_messages}, "
@@ -81,6 +86,7 @@ class Tally:
             "database": self.database,
             "in": self.sent,
             "answered_once": self.answered_once,
+            "resent": self.resent,
             "answered_twice": self.answered_twice,
             "lost": self.lost,
             "failed_with_reason": self.failed_with_reason,
@@ -164,9 +170,15 @@ def _last_line(text: object) -> str | None:
 
 
 async def read_end_state(
-    drill: Drill, *, scenario: str, may_fail: bool = True, settled: bool = True
+    drill: Drill,
+    *,
+    scenario: str,
+    may_fail: bool = True,
+    may_resend: bool = False,
+    settled: bool = True,
 ) -> Tally:
-    """Count the end state of a drill; `may_fail=False` when no message had a reason to fail."""
+    """Count the end state of a drill; `may_fail=False` when no message had a reason to fail,
+    `may_resend=True` where the drill kills Magpie (the at-least-once edge of ADR 12)."""
     async with drill.checking.connect() as connection:
         inbox = {
             row.update_id: (
@@ -216,6 +228,7 @@ async def read_end_state(
         tally.problems.append("Magpie never settled: updates unacknowledged or still pending")
 
     replies: dict[int, list[int | None]] = defaultdict(list)  # token -> reply_to of each reply
+    texts: dict[int, set[str]] = defaultdict(set)  # token -> the texts of its replies
     greetings: Counter[int] = Counter()  # group chat id -> bot messages quoting nothing
     bot_ids: set[tuple[int, int]] = set()
     for chat in drill.chats():
@@ -224,6 +237,7 @@ async def read_end_state(
             token = quoted_token(message.text)
             if token is not None:
                 replies[token].append(message.reply_to)
+                texts[token].add(message.text or "")
                 tally.unrecorded_replies += (chat.id, message.message_id) not in recorded
             elif chat.id in drill.joined:
                 greetings[chat.id] += 1
@@ -248,10 +262,20 @@ async def read_end_state(
         return entry, f"inbox {entry.status}, attempts {entry.attempts}, error {entry.error!r}"
 
     def count(
-        got: int, entry: InboxEntry | None, what: str, update_id: int | None, record: str
+        got: int,
+        entry: InboxEntry | None,
+        what: str,
+        update_id: int | None,
+        record: str,
+        *,
+        same: bool = False,
     ) -> None:
         if got == 1:
             tally.answered_once += 1
+        elif got > 1 and same:
+            tally.resent += 1
+            if not may_resend:
+                note("resent", what, update_id, f"{got} replies, the same text; {record}")
         elif got > 1:
             tally.answered_twice += 1
             note("answered twice", what, update_id, f"{got} replies; {record}")
@@ -278,7 +302,7 @@ async def read_end_state(
         if asked.group and any(reply_to != asked.message_id for reply_to in got):
             unthreaded += 1
             note("unthreaded", what, update_id, "a reply in the group does not reply to it")
-        count(len(got), entry, what, update_id, record)
+        count(len(got), entry, what, update_id, record, same=len(texts[asked.token]) == 1)
         if (asked.chat_id, asked.message_id) not in stored:
             tally.not_stored += 1
             note("not stored", what, update_id, record)
@@ -300,7 +324,7 @@ async def read_end_state(
                 )
 
     checks = [
-        (tally.answered_twice, "message(s) answered more than once"),
+        (tally.answered_twice, "message(s) answered more than once, differently"),
         (tally.lost, "message(s) lost: no reply and not recorded as failed with a reason"),
         (tally.not_stored, "user message(s) not stored"),
         (tally.answered_undelivered, "turn(s) recorded answered without a delivered reply"),
@@ -311,6 +335,8 @@ async def read_end_state(
         checks.append(
             (tally.failed_with_reason, "message(s) failed though none had a reason to fail")
         )
+    if not may_resend:
+        checks.append((tally.resent, "message(s) sent twice though Magpie was never killed"))
     tally.problems += [f"{n} {what}" for n, what in checks if n]
     if failed_starts:
         tally.notes.append(

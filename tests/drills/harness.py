@@ -45,7 +45,7 @@ __all__ = [
 TOKEN = "7000000001:SANDBOX-drills"
 BOT_USERNAME = "magpie_bot"
 TOKEN_PATTERN = re.compile(r"\bk(\d{6})\b")
-QUOTED = re.compile(r"You wrote: (.*)")
+QUOTED = re.compile(r"You wrote: (.*?)(?:\n\n|\Z)", re.S)  # the quote ends at a blank line
 # Magpie's own settings: never inherited from the environment the tests run in.
 SETTING_NAMES = {name.upper() for name in Settings.model_fields} | {
     "GEMINI_API_KEY",
@@ -63,10 +63,12 @@ def new_sandbox() -> Sandbox:
 
 
 def quoted_token(text: str | None) -> int | None:
-    """The token of the message a reply quotes, or None for any other bot message."""
+    """The token of the message a reply quotes, or None for any other bot message. A reply
+    quotes its own message last: an earlier message that got no answer (it failed) is folded
+    into the prompt before it, and quoted with it."""
     found = QUOTED.search(text or "")
-    token = TOKEN_PATTERN.search(found.group(1)) if found else None
-    return int(token.group(1)) if token else None
+    tokens = TOKEN_PATTERN.findall(found.group(1)) if found else []
+    return int(tokens[-1]) if tokens else None
 
 
 @dataclass(frozen=True, slots=True)

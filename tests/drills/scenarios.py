@@ -83,7 +83,9 @@ async def crash_loop(drill: Drill, *, users: int = 20, per_user: int = 10, kills
             story.append(await _kill_after_answers(drill, run, drill.rng.randint(0, users)))
     last = await drill.start()
     settled = await drill.finish(last)
-    tally = await read_end_state(drill, scenario="kill -9 backlog", may_fail=False, settled=settled)
+    tally = await read_end_state(
+        drill, scenario="kill -9 backlog", may_fail=False, may_resend=True, settled=settled
+    )
     tally.notes += story
     tally.notes += _recovered(drill)
     return tally

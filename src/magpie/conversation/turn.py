@@ -374,7 +374,29 @@ class Assistant:
         ask: int | None,
         started: float | None,
     ) -> TurnRecord:
-        """Send the recorded reply, then record how that went (`started`: for the latency)."""
+        """Send the recorded reply, then record how that went (`started`: for the latency).
+
+        A shutdown that comes meanwhile waits for both: a reply on its way is let out and
+        recorded, so the next start does not send it again."""
+        delivery = asyncio.ensure_future(
+            self._send_and_record(begun, outcome, channel, ask=ask, started=started)
+        )
+        try:
+            return await asyncio.shield(delivery)
+        except asyncio.CancelledError:
+            if not delivery.done():
+                await delivery
+            raise
+
+    async def _send_and_record(
+        self,
+        begun: TurnRecord,
+        outcome: Outcome,
+        channel: ReplyChannel,
+        *,
+        ask: int | None,
+        started: float | None,
+    ) -> TurnRecord:
         error = begun.error
         try:
             sent = await channel.finish(begun.text, ask=ask)

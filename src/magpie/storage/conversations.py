@@ -12,11 +12,14 @@ redelivered update to send that same text again instead of asking the model anew
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import bindparam, func, select, update
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from magpie.conversation.types import (
     Addressing,
@@ -31,6 +34,7 @@ from magpie.conversation.types import (
 )
 from magpie.storage.database import Database
 from magpie.storage.group_commit import GroupCommit
+from magpie.storage.outages import database_unavailable
 from magpie.storage.tables import (
     ChatRow,
     ConversationRow,
@@ -194,8 +198,11 @@ def _finish_row(turn: TurnRecord) -> dict[str, object]:
 class SqlConversationStore:
     """Each call is one short transaction; messages and turns share theirs with other chats'."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> None:
         self.db = db
+        self.sleep = sleep
         self._new_messages = db.insert(MESSAGES).on_conflict_do_nothing(
             index_elements=["chat_id", "message_id"]
         )
@@ -212,7 +219,17 @@ class SqlConversationStore:
         await self._writes.submit(_Write(asked=asked, begun=turn))
 
     async def finish_turn(self, turn: TurnRecord) -> None:
-        await self._writes.submit(_Write(asked=None, finished=turn))
+        """The reply is out: a database away now is waited out here (about half a minute),
+        since trying the update again later would send the reply a second time."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(database_unavailable),
+            wait=wait_exponential(multiplier=0.5, max=8),
+            stop=stop_after_attempt(8),
+            sleep=self.sleep,
+            reraise=True,
+        ):
+            with attempt:
+                await self._writes.submit(_Write(asked=None, finished=turn))
 
     async def _write(self, writes: list[_Write]) -> None:
         """One transaction for many callers' rows: messages asked, turns begun, turns finished
