@@ -10,6 +10,7 @@ from pydantic_ai.models import Model as VendorModel
 
 from magpie.config import ConfigError, Settings
 from magpie.llm.offline import OFFLINE_NAME, offline_model
+from magpie.llm.tool_schemas import fitted_once
 
 OLLAMA_URL = "http://localhost:11434/v1"
 PROVIDERS = ("offline", "openai", "ollama", "anthropic", "google", "gemini")
@@ -81,8 +82,14 @@ def build_model(spec: ModelSpec, settings: Settings) -> BuiltModel:
             timeout=_timeout(settings),
             max_retries=0,
         )
+        openai_provider = OpenAIProvider(openai_client=client)
         return BuiltModel(
-            OpenAIChatModel(spec.name, provider=OpenAIProvider(openai_client=client)), client.close
+            fitted_once(
+                lambda profile: OpenAIChatModel(
+                    spec.name, provider=openai_provider, profile=profile
+                )
+            ),
+            client.close,
         )
     if spec.provider == "anthropic":
         from anthropic import AsyncAnthropic
@@ -97,9 +104,12 @@ def build_model(spec: ModelSpec, settings: Settings) -> BuiltModel:
             timeout=_timeout(settings),
             max_retries=0,
         )
+        anthropic_provider = AnthropicProvider(anthropic_client=anthropic_client)
         return BuiltModel(
-            AnthropicModel(
-                spec.name, provider=AnthropicProvider(anthropic_client=anthropic_client)
+            fitted_once(
+                lambda profile: AnthropicModel(
+                    spec.name, provider=anthropic_provider, profile=profile
+                )
             ),
             anthropic_client.close,
         )
@@ -114,5 +124,10 @@ def build_model(spec: ModelSpec, settings: Settings) -> BuiltModel:
     )
     timeouts = ModelSettings(timeout=settings.llm_timeout_seconds)
     return BuiltModel(  # its provider owns the client: `async with model` closes it
-        GoogleModel(spec.name, provider=provider, settings=timeouts), _nothing_to_close
+        fitted_once(
+            lambda profile: GoogleModel(
+                spec.name, provider=provider, settings=timeouts, profile=profile
+            )
+        ),
+        _nothing_to_close,
     )
