@@ -34,3 +34,21 @@ async def test_a_loop_that_wakes_late_is_busy_and_the_operator_sees_by_how_much(
     time.late = 0.0
     await lag.tick()
     assert not lag.busy()
+
+
+async def test_one_stall_leaves_previews_on_but_a_loop_that_keeps_running_late_is_busy() -> None:
+    time, metrics = Time(), Metrics()
+    lag = LoopLag(metrics, clock=time.clock, sleep=time.sleep)  # the defaults magpie runs with
+    time.late = 0.06  # one garbage collection's pause
+    await lag.tick()
+    time.late = 0.001  # then on time again, as a loop that keeps up is
+    await lag.tick()
+    assert not lag.busy()
+    for _ in range(3):  # saturated with turns: every wake-up ~40 ms late
+        time.late = 0.04
+        await lag.tick()
+    assert lag.busy()
+    for _ in range(10):  # the load has passed
+        time.late = 0.001
+        await lag.tick()
+    assert not lag.busy()
