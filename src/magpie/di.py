@@ -235,7 +235,9 @@ class AppProvider(Provider):
         return RedisCounters(shared.client)
 
     @provide
-    def user_limits(self, settings: Settings, counters: Counters, metrics: Metrics) -> UserLimits:
+    def user_limits(
+        self, settings: Settings, counters: Counters, metrics: Metrics, clock: Clock
+    ) -> UserLimits:
         quota = UserQuota(
             messages_per_minute=settings.user_messages_per_minute,
             messages_per_day=settings.user_messages_per_day,
@@ -243,7 +245,10 @@ class AppProvider(Provider):
             tokens_per_day=settings.user_tokens_per_day,
         )
         return UserLimits(
-            counters, quota, on_refused=lambda limit: metrics.user_limited.labels(limit).inc()
+            counters,
+            quota,
+            clock=lambda: clock.now().timestamp(),  # UTC days; and the tests' frozen clock
+            on_refused=lambda limit: metrics.user_limited.labels(limit).inc(),
         )
 
     @provide

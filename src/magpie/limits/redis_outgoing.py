@@ -34,14 +34,15 @@ for i = n + 1, #KEYS do
   if paused ~= nil and paused > at then at = paused end
 end
 local wait = at - now
-if wait > within then return {0, tostring(wait)} end
+if wait > within then return {0, string.format('%.6f', wait)} end
 for i = 1, n do
   local tat = tats[i]
   if tat == nil or tat < at then tat = at end
   tat = tat + tonumber(ARGV[2 + 2 * i])
-  redis.call('SET', KEYS[i], tostring(tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
+  local ttl = math.ceil((tat - now) * 1000) + 1000
+  redis.call('SET', KEYS[i], string.format('%.6f', tat), 'PX', ttl)
 end
-return {1, tostring(wait)}
+return {1, string.format('%.6f', wait)}
 """
 
 # KEYS: the pause key. ARGV: now, seconds.
@@ -49,7 +50,8 @@ _PAUSE = """
 local until_ = tonumber(ARGV[1]) + tonumber(ARGV[2])
 local current = tonumber(redis.call('GET', KEYS[1]) or '')
 if current == nil or current < until_ then
-  redis.call('SET', KEYS[1], tostring(until_), 'PX', math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
+  local ttl = math.ceil(tonumber(ARGV[2]) * 1000) + 1000
+  redis.call('SET', KEYS[1], string.format('%.6f', until_), 'PX', ttl)
 end
 return 1
 """
