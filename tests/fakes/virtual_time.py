@@ -12,7 +12,7 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
