@@ -212,8 +212,17 @@ class AppProvider(Provider):
             yield SharedRedis(None)
             return
         from redis.asyncio import Redis  # here: only when REDIS_URL is set
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        client = Redis.from_url(settings.redis_url)
+        # short timeouts, no retries: a Redis that is away must not hold replies (the limits
+        # fall back to memory meanwhile, limits/redis_outgoing.py)
+        client = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+            retry=Retry(NoBackoff(), 0),
+        )
         yield SharedRedis(client)
         await client.aclose()
 

@@ -3,16 +3,25 @@ to come back, then quiet — and the model is never asked meanwhile. SQLite and 
 
 from __future__ import annotations
 
+import os
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from redis.asyncio import Redis
 from sqlalchemy import select
 from structlog.testing import capture_logs
 from tg_sandbox import Sandbox
 
+from magpie.limits.outgoing import OutgoingLimiter
+from magpie.limits.redis_outgoing import RedisOutgoing
+from magpie.limits.redis_users import RedisCounters
+from magpie.limits.users import UserLimits, UserQuota
 from magpie.observability.metrics import Metrics
 from magpie.storage.database import Database
 from magpie.storage.tables import MessageRow, TurnRow
+from tests.conftest import missing
 from tests.e2e.conftest import TOKEN, Harness, magpie_settings, on_fake_openai, start
 from tests.e2e.test_questions import FrozenClock
 from tests.fakes.llm_vendors import FakeLLMVendors, Reply
@@ -112,3 +121,34 @@ async def test_chatter_not_meant_for_magpie_uses_no_allowance(
             await h.settled()
         _hello, reply = h.bot_messages(group)
         assert "limit" not in (reply.text or "")  # the question is answered, not refused
+
+
+@pytest.mark.redis
+async def test_with_redis_the_limits_live_where_every_process_sees_them(
+    sandbox: Sandbox, tmp_path: Path, database_url: str
+) -> None:
+    url = os.environ.get("MAGPIE_TEST_REDIS_URL")
+    if not url:
+        missing("Redis (MAGPIE_TEST_REDIS_URL)", "MAGPIE_REQUIRE_SERVICES")
+    account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    settings = magpie_settings(
+        sandbox, tmp_path, database_url, redis_url=url, user_messages_per_minute=2
+    )
+    now = NOON + timedelta(days=random.randrange(1, 10_000))  # keys no other run has used
+    async with start(sandbox, account, settings, extra=[FrozenClock(now)]) as h:
+        assert isinstance(await h.runtime.container.get(OutgoingLimiter), RedisOutgoing)
+        ann = sandbox.add_user("Ann")
+        for text in ("one", "two"):
+            sandbox.people.send_text(ann, account, text)
+            await h.settled()
+        assert len(h.bot_messages(h.private(ann))) == 2
+        other_process = UserLimits(
+            RedisCounters(Redis.from_url(url)),
+            UserQuota(messages_per_minute=2),
+            clock=now.timestamp,
+        )
+        try:
+            verdict = await other_process.admit(ann.id)
+        finally:
+            await other_process.counters.redis.aclose()  # type: ignore[attr-defined]
+        assert (verdict.allowed, verdict.limit) == (False, "messages_per_minute")

@@ -1,8 +1,10 @@
 """The outgoing limiter in Redis: every process sending as one bot shares its buckets.
 
-One Lua script reserves in all the buckets of a message atomically (the same GCRA arithmetic as
+One Lua script reserves in all the buckets of a step atomically (the same GCRA arithmetic as
 limits/rates.py); times are the callers' clocks (epoch seconds by default, so processes on
-several hosts agree as far as their clocks do). Keys expire once their bucket is at rest.
+several hosts agree as far as their clocks do). Keys expire once their bucket is at rest. While
+Redis cannot be reached, each process keeps limits of its own in memory
+(`limits.redis_unavailable`) rather than stop sending.
 """
 
 from __future__ import annotations
@@ -10,9 +12,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from magpie.limits.outgoing import ChatRef, Level, OutgoingRates, Slot, pause_key, pause_keys
+from magpie.limits.outgoing import (
+    ChatRef,
+    Level,
+    MemoryOutgoing,
+    OutgoingRates,
+    Slot,
+    pause_key,
+    pause_keys,
+)
+
+log = structlog.get_logger(__name__)
+SAY_AGAIN_AFTER = 30.0  # seconds between two `limits.redis_unavailable` lines
+AWAY_SECONDS = 5.0  # after a failure, Redis is asked again only this much later
 
 # KEYS: n bucket keys, then pause keys. ARGV: now, within, n, then interval, tolerance per bucket.
 _RESERVE = """
@@ -74,6 +90,9 @@ class RedisOutgoing:
         self.prefix = f"magpie:out:{namespace}:"
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
+        self.fallback = MemoryOutgoing(self.rates, clock=clock)  # while Redis is away
+        self._said_at: float | None = None
+        self._away_until = 0.0
 
     async def reserve(self, chat: ChatRef | None, *, within: float, level: Level = "both") -> Slot:
         buckets = self.rates.buckets(chat, level)
@@ -82,9 +101,28 @@ class RedisOutgoing:
         args: list[float | int] = [self.clock(), min(within, 1e9), len(buckets)]
         for _, rate in buckets:
             args += [rate.interval, rate.tolerance]
-        taken, wait = await self._reserve(keys=keys, args=[repr(a) for a in args])
+        if args[0] < self._away_until:
+            return await self.fallback.reserve(chat, within=within, level=level)
+        try:
+            taken, wait = await self._reserve(keys=keys, args=[repr(a) for a in args])
+        except (RedisError, OSError) as error:
+            self._unavailable(error)
+            return await self.fallback.reserve(chat, within=within, level=level)
         return Slot(bool(int(taken)), float(wait))
 
     async def pause(self, chat: ChatRef | None, seconds: float) -> None:
+        await self.fallback.pause(chat, seconds)  # kept here too, should Redis go away
         key = self.prefix + pause_key(chat)
-        await self._pause(keys=[key], args=[repr(self.clock()), repr(seconds)])
+        if self.clock() < self._away_until:
+            return
+        try:
+            await self._pause(keys=[key], args=[repr(self.clock()), repr(seconds)])
+        except (RedisError, OSError) as error:
+            self._unavailable(error)
+
+    def _unavailable(self, error: Exception) -> None:
+        now = self.clock()
+        self._away_until = now + AWAY_SECONDS
+        if self._said_at is None or now - self._said_at >= SAY_AGAIN_AFTER:
+            self._said_at = now
+            log.warning("limits.redis_unavailable", limits="outgoing", error=str(error)[:200])

@@ -1,13 +1,22 @@
-"""Per-user counters in Redis, shared by every process: one Lua script checks and counts."""
+"""Per-user counters in Redis, shared by every process: one Lua script checks and counts.
+While Redis cannot be reached, each process counts in its own memory
+(`limits.redis_unavailable`)."""
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from magpie.limits.users import Check, Refusal
+from magpie.limits.users import Check, MemoryCounters, Refusal
+
+log = structlog.get_logger(__name__)
+SAY_AGAIN_AFTER = 30.0  # seconds between two `limits.redis_unavailable` lines
+AWAY_SECONDS = 5.0  # after a failure, Redis is asked again only this much later
 
 # KEYS: the counters. ARGV: now, then limit, add, ends per key.
 # Returns 0 when admitted, else the 1-based index of the refusing check and 1 to tell, 0 not.
@@ -41,13 +50,22 @@ class RedisCounters:
         self.redis = redis
         self.prefix = prefix
         self._admit = redis.register_script(_ADMIT)
+        self.fallback = MemoryCounters()  # while Redis is away
+        self._said_at: float | None = None
+        self._away_until = 0.0
 
     async def admit(self, checks: Sequence[Check], *, now: float) -> Refusal | None:
         args: list[str] = [repr(now)]
         for check in checks:
             args += [str(check.limit), str(check.add), repr(check.ends)]
         keys = [self.prefix + check.key for check in checks]
-        index, tell = await self._admit(keys=keys, args=args)
+        if time.monotonic() < self._away_until:
+            return await self.fallback.admit(checks, now=now)
+        try:
+            index, tell = await self._admit(keys=keys, args=args)
+        except (RedisError, OSError) as error:
+            self._unavailable(error)
+            return await self.fallback.admit(checks, now=now)
         if int(index) == 0:
             return None
         return Refusal(checks[int(index) - 1], bool(int(tell)))
@@ -55,8 +73,22 @@ class RedisCounters:
     async def add(self, counts: Sequence[tuple[str, int, float]], *, now: float) -> None:
         if not counts:
             return
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key, amount, ends in counts:
-                pipe.incrby(self.prefix + key, amount)
-                pipe.expire(self.prefix + key, max(1, math.ceil(ends - now)))
-            await pipe.execute()
+        if time.monotonic() < self._away_until:
+            await self.fallback.add(counts, now=now)
+            return
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for key, amount, ends in counts:
+                    pipe.incrby(self.prefix + key, amount)
+                    pipe.expire(self.prefix + key, max(1, math.ceil(ends - now)))
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._unavailable(error)
+            await self.fallback.add(counts, now=now)
+
+    def _unavailable(self, error: Exception) -> None:
+        now = time.monotonic()
+        self._away_until = now + AWAY_SECONDS
+        if self._said_at is None or now - self._said_at >= SAY_AGAIN_AFTER:
+            self._said_at = now
+            log.warning("limits.redis_unavailable", limits="users", error=str(error)[:200])
