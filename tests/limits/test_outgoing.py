@@ -149,3 +149,21 @@ def test_whatever_is_asked_what_is_taken_keeps_to_every_bucket(
             for j in range(i, len(times)):
                 allowed = rate.burst + (times[j] - times[i]) / rate.interval
                 assert j - i + 1 <= allowed + 1e-6, (key, times[i], times[j])
+
+
+async def test_previews_leave_room_for_the_final_answer(clock: FakeClock) -> None:
+    limiter = MemoryOutgoing(clock=clock)  # 3 back to back in a chat
+    previews = [
+        (await limiter.reserve(ANN, within=0, level="both", spare=1)).taken for _ in range(3)
+    ]
+    assert previews == [True, True, False]  # the third would have used the last token
+    final = await limiter.reserve(ANN, within=FOREVER, level="both")
+    assert (final.taken, final.wait) == (True, 0)  # so the answer goes at once
+
+
+async def test_with_no_burst_to_spare_a_preview_still_goes_when_there_is_room(
+    clock: FakeClock,
+) -> None:
+    rates = OutgoingRates(chat=Rate(1, 1.0, burst=1))
+    limiter = MemoryOutgoing(rates, clock=clock)
+    assert (await limiter.reserve(ANN, within=0, level="both", spare=1)).taken

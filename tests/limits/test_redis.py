@@ -151,3 +151,13 @@ async def test_tokens_spent_in_one_process_count_in_another(
     keys = [key async for key in redis.scan_iter(f"{namespace}:*")]
     ttls = [await redis.ttl(key) for key in keys]
     assert keys and all(ttl > 0 for ttl in ttls)  # nothing is kept for ever
+
+
+async def test_previews_leave_room_for_the_final_answer_in_redis_too(
+    redis: Redis, namespace: str, clock: FakeClock
+) -> None:
+    first, second = two(redis, namespace, clock)
+    assert (await first.reserve(ANN, within=0, level="both", spare=1)).taken
+    assert (await second.reserve(ANN, within=0, level="both", spare=1)).taken
+    assert not (await first.reserve(ANN, within=0, level="both", spare=1)).taken
+    assert (await second.reserve(ANN, within=FOREVER, level="both")).wait == 0

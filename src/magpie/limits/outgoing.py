@@ -5,8 +5,9 @@ A final message *reserves* its moment in two steps: first in its chat's buckets 
 group, the chat's pause), and once that moment has come, in the bot's (30/s, the bot's pause).
 So a chat with a queue (or a pause) never holds up the others, and the bot's whole rate goes to
 messages that may go now, in the order they asked. A preview asks for both levels at once with
-`within=0` — room now, in every bucket, or nothing is taken — so previews are skipped, never
-queued. The port has two implementations: `MemoryOutgoing` (one process) and `RedisOutgoing`
+`within=0` and `spare=1` — room now in every bucket, with one message to spare for the final
+answer, or nothing is taken — so previews are skipped, never queued, and never make the answer
+wait. The port has two implementations: `MemoryOutgoing` (one process) and `RedisOutgoing`
 (limits/redis_outgoing.py, shared by every process on one Redis).
 """
 
@@ -67,9 +68,12 @@ class Slot(NamedTuple):
 
 
 class OutgoingLimiter(Protocol):
-    async def reserve(self, chat: ChatRef | None, *, within: float, level: Level) -> Slot:
+    async def reserve(
+        self, chat: ChatRef | None, *, within: float, level: Level, spare: int = 0
+    ) -> Slot:
         """Take the next moment a message to `chat` may go at in the buckets of `level`, if
-        it is at most `within` seconds away; otherwise take nothing."""
+        it is at most `within` seconds away; otherwise take nothing. `spare`: the moment must
+        leave room for that many more (previews keep one for the final message)."""
         ...
 
     async def pause(self, chat: ChatRef | None, seconds: float) -> None:
@@ -91,12 +95,14 @@ class MemoryOutgoing:
         self._paused: dict[str, float] = {}
         self._calls = 0
 
-    async def reserve(self, chat: ChatRef | None, *, within: float, level: Level = "both") -> Slot:
+    async def reserve(
+        self, chat: ChatRef | None, *, within: float, level: Level = "both", spare: int = 0
+    ) -> Slot:
         now = self.clock()
         buckets = self.rates.buckets(chat, level)
         at = now
         for key, rate in buckets:
-            at = max(at, earliest(self._tats.get(key), rate, now))
+            at = max(at, earliest(self._tats.get(key), rate, now, spare=spare))
         for key in pause_keys(chat, level):
             at = max(at, self._paused.get(key, now))
         wait = at - now

@@ -3,6 +3,7 @@ arrival time (TAT) of the next message. The same arithmetic runs in memory and i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -32,10 +33,16 @@ class Rate:
         """How far ahead of its pace a bucket may run: the burst beyond the first message."""
         return (self.burst - 1) * self.interval
 
+    def tolerance_keeping(self, spare: int) -> float:
+        """The tolerance for a message that must leave `spare` more messages' room (at most
+        the burst allows)."""
+        keep = min(spare, max(0, math.floor(self.burst - 1)))
+        return self.tolerance - keep * self.interval
 
-def earliest(tat: float | None, rate: Rate, now: float) -> float:
-    """When the bucket lets the next message go."""
-    return now if tat is None else max(now, tat - rate.tolerance)
+
+def earliest(tat: float | None, rate: Rate, now: float, *, spare: int = 0) -> float:
+    """When the bucket lets the next message go (leaving room for `spare` more after it)."""
+    return now if tat is None else max(now, tat - rate.tolerance_keeping(spare))
 
 
 def after_sending(tat: float | None, rate: Rate, at: float) -> float:

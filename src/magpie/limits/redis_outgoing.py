@@ -94,20 +94,22 @@ class RedisOutgoing:
         self._said_at: float | None = None
         self._away_until = 0.0
 
-    async def reserve(self, chat: ChatRef | None, *, within: float, level: Level = "both") -> Slot:
+    async def reserve(
+        self, chat: ChatRef | None, *, within: float, level: Level = "both", spare: int = 0
+    ) -> Slot:
         buckets = self.rates.buckets(chat, level)
         keys = [self.prefix + key for key, _ in buckets]
         keys += [self.prefix + key for key in pause_keys(chat, level)]
         args: list[float | int] = [self.clock(), min(within, 1e9), len(buckets)]
         for _, rate in buckets:
-            args += [rate.interval, rate.tolerance]
+            args += [rate.interval, rate.tolerance_keeping(spare)]
         if args[0] < self._away_until:
-            return await self.fallback.reserve(chat, within=within, level=level)
+            return await self.fallback.reserve(chat, within=within, level=level, spare=spare)
         try:
             taken, wait = await self._reserve(keys=keys, args=[repr(a) for a in args])
         except (RedisError, OSError) as error:
             self._unavailable(error)
-            return await self.fallback.reserve(chat, within=within, level=level)
+            return await self.fallback.reserve(chat, within=within, level=level, spare=spare)
         return Slot(bool(int(taken)), float(wait))
 
     async def pause(self, chat: ChatRef | None, seconds: float) -> None:

@@ -148,7 +148,8 @@ class Delivery(BaseRequestMiddleware):
         """Tried once, only if the limiter has room now; a 429 still pauses the limiter."""
         if limited:
             assert self.limiter is not None
-            slot = await self.limiter.reserve(chat, within=0.0, level="both")
+            # room now, in every bucket, with one message to spare for the final answer
+            slot = await self.limiter.reserve(chat, within=0.0, level="both", spare=1)
             if not slot.taken:
                 self.metrics.telegram_shed.labels(type(method).__name__).inc()
                 raise Shed(method, "no room in the outgoing limits", math.ceil(slot.wait))
