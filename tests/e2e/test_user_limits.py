@@ -152,3 +152,22 @@ async def test_with_redis_the_limits_live_where_every_process_sees_them(
         finally:
             await other_process.counters.redis.aclose()  # type: ignore[attr-defined]
         assert (verdict.allowed, verdict.limit) == (False, "messages_per_minute")
+
+
+async def test_retry_counts_as_a_message_of_whoever_asks_for_it(
+    sandbox: Sandbox, tmp_path: Path, database_url: str, fake_vendors: FakeLLMVendors
+) -> None:
+    account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    settings = magpie_settings(
+        sandbox, tmp_path, database_url, user_messages_per_minute=2, **on_fake_openai(fake_vendors)
+    )
+    fake_vendors.enqueue(Reply("An answer."), Reply("Another answer."))
+    async with start(sandbox, account, settings, extra=[FrozenClock(NOON)]) as h:
+        ann = sandbox.add_user("Ann")
+        for text in ("a question", "/retry", "/retry"):
+            sandbox.people.send_text(ann, account, text)
+            await h.settled()
+        replies = [m.text or "" for m in h.bot_messages(h.private(ann))]
+        assert replies[:2] == ["An answer.", "Another answer."]
+        assert replies[2].startswith("You've reached your limit of 2 messages a minute")
+        assert len(replies) == 3 and len(fake_vendors.requests) == 2

@@ -150,18 +150,21 @@ class Assistant:
                 self.texts.empty if empty else self.texts.unsupported.format(kind=kind)
             )
             return None
-        if self.limits is not None and not await self._admitted(message, channel):
+        if not await self.within_limits(message.speaker.id, channel, exempt=message.is_bot_admin):
+            await self.store.save_incoming(message)  # remembered, not answered
             return None
         return await self.answer(message, channel)
 
-    async def _admitted(self, message: Incoming, channel: ReplyChannel) -> bool:
-        """Within the sender's rate limits (bot admins always are). If not, the message is
-        remembered, the sender told once when they can write again, and the model not asked."""
-        assert self.limits is not None
-        verdict = await self.limits.admit(message.speaker.id, exempt=message.is_bot_admin)
+    async def within_limits(
+        self, user_id: int, channel: ReplyChannel, *, exempt: bool = False
+    ) -> bool:
+        """Count a request from `user_id` against their rate limits (bot admins are exempt);
+        over a limit they are told once, in `channel`, when they can write again."""
+        if self.limits is None:
+            return True
+        verdict = await self.limits.admit(user_id, exempt=exempt)
         if verdict.allowed:
             return True
-        await self.store.save_incoming(message)
         log.warning("user.limited", limit=verdict.limit, until=verdict.until, told=verdict.tell)
         if verdict.tell:
             await channel.finish(self.limits.refusal_text(verdict, self.texts))
