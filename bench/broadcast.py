@@ -11,16 +11,21 @@ once, three times, each by its own bot (so each starts with fresh buckets):
   `MemoryOutgoing`, its default limits): the rate the sandbox saw, against the 30/s it allows,
   and its 429s (target: ≥ 95 % of 30/s, zero 429s);
 - **storm** — the same, while the sandbox answers the next 100 sendMessage calls with
-  `429 retry_after=3` (fault injection): every chat must get its message exactly once.
+  `429 retry_after=3` (fault injection): every chat must get its message exactly once;
+- **shared** (with `--redis URL`, default `MAGPIE_TEST_REDIS_URL`) — two senders, as two
+  processes would be, each with its own `RedisOutgoing` on one Redis, half the chats each: the
+  rate they reach together and their 429s.
 
-Run: `.venv/bin/python -m bench.broadcast [--chats 1000] [--storm 100]`.
+Run: `.venv/bin/python -m bench.broadcast [--chats 1000] [--storm 100] [--redis URL]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
@@ -33,7 +38,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 
 from bench._procs import free_port, process, sandbox_command
-from magpie.limits.outgoing import MemoryOutgoing
+from magpie.limits.outgoing import MemoryOutgoing, OutgoingLimiter
 from magpie.observability.logging import configure_logging
 from magpie.observability.metrics import Metrics
 from magpie.telegram.delivery import Delivery, DeliveryPolicy
@@ -42,6 +47,7 @@ TOKENS = {
     "magpie_bot": "7000000001:SANDBOX-broadcast-naive",
     "magpie_bot2": "7000000002:SANDBOX-broadcast-limited",
     "magpie_bot3": "7000000003:SANDBOX-broadcast-storm",
+    "magpie_bot4": "7000000004:SANDBOX-broadcast-shared",
 }
 TELEGRAM_RATE = 30.0  # messages per second for one bot (Bots FAQ; the sandbox's global_rate)
 TEXT = "Magpie news: the broadcast bench says hello."
@@ -62,11 +68,19 @@ def sends(bot: Bot, chats: Iterable[int], text: str = TEXT) -> list[Awaitable[st
     return [one(chat) for chat in chats]
 
 
-def limited_bot(api: str, token: str, *, sleep: Any = asyncio.sleep, clock: Any = None) -> Bot:
+def limited_bot(
+    api: str,
+    token: str,
+    *,
+    sleep: Any = asyncio.sleep,
+    clock: Any = None,
+    limiter: OutgoingLimiter | None = None,
+) -> Bot:
     """A bot with Magpie's sending path and its default outgoing limits; a broadcast may queue
     as long as it takes (a reply would give up after 30 s)."""
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
-    limiter = MemoryOutgoing() if clock is None else MemoryOutgoing(clock=clock)
+    if limiter is None:
+        limiter = MemoryOutgoing() if clock is None else MemoryOutgoing(clock=clock)
     policy = DeliveryPolicy(max_queue_seconds=3600)
     bot.session.middleware(Delivery(Metrics(), policy, limiter=limiter, sleep=sleep))
     return bot
@@ -127,7 +141,30 @@ async def transcript(http: aiohttp.ClientSession, base: str, bot: str) -> list[d
     return list(entries)
 
 
-async def measure(chats: int, storm: int) -> None:
+async def shared(base: str, ids: list[int], redis_url: str) -> tuple[Counter[str], float]:
+    """Two senders on one bot, each with its own limiter instance on one Redis."""
+    from redis.asyncio import Redis
+
+    from magpie.limits.redis_outgoing import RedisOutgoing
+
+    redis = Redis.from_url(redis_url)
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    bots = [
+        limited_bot(base, TOKENS["magpie_bot4"], limiter=RedisOutgoing(redis, namespace=namespace))
+        for _ in range(2)
+    ]
+    try:
+        started = time.perf_counter()
+        halves = [sends(bots[0], ids[0::2]), sends(bots[1], ids[1::2])]
+        outcomes = Counter(await asyncio.gather(*halves[0], *halves[1]))
+        return outcomes, time.perf_counter() - started
+    finally:
+        for bot in bots:
+            await bot.session.close()
+        await redis.aclose()
+
+
+async def measure(chats: int, storm: int, redis_url: str | None) -> None:
     configure_logging("ERROR", "console")  # the storm's telegram.paused lines are expected
     port = free_port()
     first, *others = TOKENS.values()
@@ -170,6 +207,10 @@ async def measure(chats: int, storm: int) -> None:
             await stormy.session.close()
             storm_seen = Seen.of(await transcript(http, base, "magpie_bot3"))
 
+            if redis_url:
+                shared_outcomes, shared_seconds = await shared(base, ids, redis_url)
+                shared_seen = Seen.of(await transcript(http, base, "magpie_bot4"))
+
     share = limited_seen.sustained / TELEGRAM_RATE
     print(
         f"broadcast: 1 message to each of {chats} private chats, asked for at once; "
@@ -194,6 +235,13 @@ async def measure(chats: int, storm: int) -> None:
         f"{storm_seen.chats} | {storm_seen.refused_429} ({storm} injected) | "
         f"{storm_seconds:.1f} s | {storm_seen.sustained:.2f}/s |"
     )
+    if redis_url:
+        print(
+            f"| two senders, one budget in Redis | {shared_outcomes['ok']} | "
+            f"{shared_seen.chats} | {shared_seen.refused_429} | {shared_seconds:.1f} s | "
+            f"{shared_seen.sustained:.2f}/s = {shared_seen.sustained / TELEGRAM_RATE:.1%} "
+            "of 30/s |"
+        )
     target = share >= 0.95 and limited_seen.refused_429 == 0
     lossless = storm_seen.chats == chats == storm_seen.delivered
     print(
@@ -206,8 +254,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--storm", type=int, default=100)
+    parser.add_argument("--redis", default=os.environ.get("MAGPIE_TEST_REDIS_URL"))
     args = parser.parse_args()
-    asyncio.run(measure(args.chats, args.storm))
+    asyncio.run(measure(args.chats, args.storm, args.redis))
 
 
 if __name__ == "__main__":
