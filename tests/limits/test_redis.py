@@ -161,3 +161,16 @@ async def test_previews_leave_room_for_the_final_answer_in_redis_too(
     assert (await second.reserve(ANN, within=0, level="both", spare=1)).taken
     assert not (await first.reserve(ANN, within=0, level="both", spare=1)).taken
     assert (await second.reserve(ANN, within=FOREVER, level="both")).wait == 0
+
+
+async def test_on_redis_own_clock_processes_agree_without_a_clock_of_their_own(
+    redis: Redis, namespace: str
+) -> None:
+    first = RedisOutgoing(redis, namespace=namespace)  # as di.py makes it: Redis's TIME
+    second = RedisOutgoing(redis, namespace=namespace)
+    slots = [
+        await limiter.reserve(ANN, within=FOREVER, level="chat")
+        for limiter in (first, second, first, second)
+    ]
+    assert [slot.wait for slot in slots[:3]] == [0, 0, 0]
+    assert 0 < slots[3].wait <= 1  # the fourth goes a second after the first, less time passed

@@ -1,8 +1,9 @@
 """The outgoing limiter in Redis: every process sending as one bot shares its buckets.
 
 One Lua script reserves in all the buckets of a step atomically (the same GCRA arithmetic as
-limits/rates.py); times are the callers' clocks (epoch seconds by default, so processes on
-several hosts agree as far as their clocks do). Keys expire once their bucket is at rest. While
+limits/rates.py), on Redis's own clock (`TIME`): every process reads the same time, and a call
+that waited for a connection cannot book a moment in the past (tests pass a clock of their
+own instead). Keys expire once their bucket is at rest. While
 Redis cannot be reached, each process keeps limits of its own in memory
 (`limits.redis_unavailable`) rather than stop sending.
 """
@@ -31,8 +32,18 @@ SAY_AGAIN_AFTER = 30.0  # seconds between two `limits.redis_unavailable` lines
 AWAY_SECONDS = 5.0  # after a failure, Redis is asked again only this much later
 
 # KEYS: n bucket keys, then pause keys. ARGV: now, within, n, then interval, tolerance per bucket.
-_RESERVE = """
-local now = tonumber(ARGV[1])
+_NOW = """
+local now
+if ARGV[1] == 'server' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+else
+  now = tonumber(ARGV[1])
+end
+"""
+_RESERVE = (
+    _NOW
+    + """
 local within = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local at = now
@@ -60,10 +71,13 @@ for i = 1, n do
 end
 return {1, string.format('%.6f', wait)}
 """
+)
 
 # KEYS: the pause key. ARGV: now, seconds.
-_PAUSE = """
-local until_ = tonumber(ARGV[1]) + tonumber(ARGV[2])
+_PAUSE = (
+    _NOW
+    + """
+local until_ = now + tonumber(ARGV[2])
 local current = tonumber(redis.call('GET', KEYS[1]) or '')
 if current == nil or current < until_ then
   local ttl = math.ceil(tonumber(ARGV[2]) * 1000) + 1000
@@ -71,6 +85,7 @@ if current == nil or current < until_ then
 end
 return 1
 """
+)
 
 
 class RedisOutgoing:
@@ -82,15 +97,18 @@ class RedisOutgoing:
         *,
         namespace: str,
         rates: OutgoingRates | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.redis = redis
         self.rates = rates or OutgoingRates()
-        self.clock = clock
+        self.clock = clock or time.time  # the fallback's, and the tests' (then Redis uses it)
+        self._now: Callable[[], str] = (
+            (lambda: "server") if clock is None else (lambda: repr(clock()))
+        )
         self.prefix = f"magpie:out:{namespace}:"
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
-        self.fallback = MemoryOutgoing(self.rates, clock=clock)  # while Redis is away
+        self.fallback = MemoryOutgoing(self.rates, clock=self.clock)  # while Redis is away
         self._said_at: float | None = None
         self._away_until = 0.0
 
@@ -100,13 +118,15 @@ class RedisOutgoing:
         buckets = self.rates.buckets(chat, level)
         keys = [self.prefix + key for key, _ in buckets]
         keys += [self.prefix + key for key in pause_keys(chat, level)]
-        args: list[float | int] = [self.clock(), min(within, 1e9), len(buckets)]
+        args: list[float | int] = [min(within, 1e9), len(buckets)]
         for _, rate in buckets:
             args += [rate.interval, rate.tolerance_keeping(spare)]
-        if args[0] < self._away_until:
+        if self.clock() < self._away_until:
             return await self.fallback.reserve(chat, within=within, level=level, spare=spare)
         try:
-            taken, wait = await self._reserve(keys=keys, args=[repr(a) for a in args])
+            taken, wait = await self._reserve(
+                keys=keys, args=[self._now(), *(repr(a) for a in args)]
+            )
         except (RedisError, OSError) as error:
             self._unavailable(error)
             return await self.fallback.reserve(chat, within=within, level=level, spare=spare)
@@ -118,7 +138,7 @@ class RedisOutgoing:
         if self.clock() < self._away_until:
             return
         try:
-            await self._pause(keys=[key], args=[repr(self.clock()), repr(seconds)])
+            await self._pause(keys=[key], args=[self._now(), repr(seconds)])
         except (RedisError, OSError) as error:
             self._unavailable(error)
 
