@@ -143,11 +143,10 @@ async def transcript(http: aiohttp.ClientSession, base: str, bot: str) -> list[d
 
 async def shared(base: str, ids: list[int], redis_url: str) -> tuple[Counter[str], float]:
     """Two senders on one bot, each with its own limiter instance on one Redis."""
-    from redis.asyncio import Redis
-
+    from magpie.limits.redis_client import connect
     from magpie.limits.redis_outgoing import RedisOutgoing
 
-    redis = Redis.from_url(redis_url)
+    redis = connect(redis_url)  # as di.py makes it
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     bots = [
         limited_bot(base, TOKENS["magpie_bot4"], limiter=RedisOutgoing(redis, namespace=namespace))

@@ -211,18 +211,9 @@ class AppProvider(Provider):
         if settings.redis_url is None:
             yield SharedRedis(None)
             return
-        from redis.asyncio import Redis  # here: only when REDIS_URL is set
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
+        from magpie.limits.redis_client import connect  # here: only when REDIS_URL is set
 
-        # short timeouts, no retries: a Redis that is away must not hold replies (the limits
-        # fall back to memory meanwhile, limits/redis_outgoing.py)
-        client = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=1.0,
-            socket_connect_timeout=1.0,
-            retry=Retry(NoBackoff(), 0),
-        )
+        client = connect(settings.redis_url)
         yield SharedRedis(client)
         await client.aclose()
 

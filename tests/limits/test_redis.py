@@ -3,10 +3,15 @@ processes would have — share one budget. Times come from a clock the tests mov
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import pytest
 from redis.asyncio import Redis
+from structlog.testing import capture_logs
 
 from magpie.limits.outgoing import MemoryOutgoing, OutgoingLimiter
+from magpie.limits.redis_client import connect
 from magpie.limits.redis_outgoing import RedisOutgoing
 from magpie.limits.redis_users import RedisCounters
 from magpie.limits.users import UserLimits, UserQuota
@@ -174,3 +179,22 @@ async def test_on_redis_own_clock_processes_agree_without_a_clock_of_their_own(
     ]
     assert [slot.wait for slot in slots[:3]] == [0, 0, 0]
     assert 0 < slots[3].wait <= 1  # the fourth goes a second after the first, less time passed
+
+
+async def test_a_thousand_sends_at_once_queue_for_connections_and_keep_to_the_rate(
+    namespace: str, redis: Redis
+) -> None:
+    """Regression: with a pool that refused past its size ("Too many connections"), a burst of
+    sends fell back to per-process limits and went out too fast."""
+    client = connect(os.environ["MAGPIE_TEST_REDIS_URL"])  # as di.py makes it
+    limiter = RedisOutgoing(client, namespace=namespace)
+    try:
+        with capture_logs() as logs:
+            slots = await asyncio.gather(
+                *(limiter.reserve(chat, within=FOREVER, level="bot") for chat in range(1, 1001))
+            )
+    finally:
+        await client.aclose()
+    assert [e for e in logs if e["event"] == "limits.redis_unavailable"] == []
+    assert all(slot.taken for slot in slots)
+    assert max(slot.wait for slot in slots) > 30  # 990 past the burst, at 30/s

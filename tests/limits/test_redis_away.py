@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from structlog.testing import capture_logs
 
+from magpie.limits.redis_client import connect
 from magpie.limits.redis_outgoing import RedisOutgoing
 from magpie.limits.redis_users import RedisCounters
 from magpie.limits.users import UserLimits, UserQuota
@@ -23,9 +22,7 @@ async def away() -> AsyncIterator[Redis]:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = Redis(  # as di.py makes it: short timeouts, no retries
-        host="127.0.0.1", port=port, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
-    )
+    client = connect(f"redis://127.0.0.1:{port}/0")  # as di.py makes it
     yield client
     await client.aclose()
 
