@@ -11,12 +11,16 @@ import time
 from collections.abc import Iterator, Sequence
 
 
-def sandbox_command(port: int, token: str) -> list[str]:
-    """Arguments to `python` that run the sandbox (flood control off) for one bot token.
+def sandbox_command(
+    port: int, token: str, *, flood: str = "off", more_tokens: Sequence[str] = ()
+) -> list[str]:
+    """Arguments to `python` that run the sandbox (flood control off unless `flood` is
+    "telegram") for one bot token, or several (`more_tokens`: bots magpie_bot2, 3, …).
 
     The one place that knows how the sandbox starts: every benchmark goes through here.
     """
-    return ["-m", "tg_sandbox", "--port", str(port), "--token", token, "--flood", "off"]
+    tokens = [arg for extra in more_tokens for arg in ("--token", extra)]
+    return ["-m", "tg_sandbox", "--port", str(port), "--token", token, *tokens, "--flood", flood]
 
 
 def free_port() -> int:

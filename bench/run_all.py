@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.sandbox_speed", "bench.turn_throughput", "bench.tool_overhead")
+BENCHMARKS = (
+    "bench.sandbox_speed",
+    "bench.turn_throughput",
+    "bench.tool_overhead",
+    "bench.broadcast",
+)
 
 
 def main() -> int:

@@ -37,6 +37,13 @@ async def magpie(
             data_dir=Path(data_dir),
             database_url=database_url.replace("DATA", data_dir),
             log_level="ERROR",
+            # Telegram's limits off, as the sandbox's flood control is here: this measures
+            # Magpie's turn, not Telegram's 30 messages/s (bench.broadcast measures the limiter)
+            send_per_chat_per_second=0,
+            send_per_group_per_minute=0,
+            send_per_second=0,
+            user_messages_per_minute=0,
+            user_messages_per_day=0,
         )
         stop = asyncio.Event()
         async with running(settings) as runtime:

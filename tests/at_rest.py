@@ -18,7 +18,7 @@ from tg_sandbox import FloodPolicy, Sandbox
 from magpie.cli import serve_until
 from magpie.config import load_settings
 
-OPTIONAL = ("openai", "anthropic", "google.genai", "mcp", "trafilatura")
+OPTIONAL = ("openai", "anthropic", "google.genai", "mcp", "trafilatura", "redis")
 TOKEN = "7000000001:SANDBOX-at-rest"
 
 

@@ -93,6 +93,20 @@ class Settings(BaseSettings):
     open_meteo_geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
     web_allow_private_networks: Annotated[list[str], NoDecode] = []
 
+    # what Magpie sends to Telegram (limits/outgoing.py); 0: no limit of that kind
+    send_per_chat_per_second: float = Field(default=1.0, ge=0)
+    send_chat_burst: float = Field(default=3.0, ge=1)
+    send_per_group_per_minute: float = Field(default=20.0, ge=0)
+    send_group_burst: float = Field(default=5.0, ge=1)
+    send_per_second: float = Field(default=30.0, ge=0)
+    send_burst: float = Field(default=10.0, ge=1)
+
+    # what one person may ask of Magpie (limits/users.py); 0: no limit of that kind
+    user_messages_per_minute: int = Field(default=10, ge=0)
+    user_messages_per_day: int = Field(default=300, ge=0)
+    user_tokens_per_minute: int = Field(default=100_000, ge=0)
+    user_tokens_per_day: int = Field(default=1_000_000, ge=0)
+
     bot_admins: Annotated[list[int], NoDecode] = []
     bot_aliases: Annotated[list[str], NoDecode] = ["magpie"]
     persona: str = DEFAULT_PERSONA

@@ -4,6 +4,8 @@ through dishka's aiogram integration)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 from aiogram import Bot
@@ -24,6 +26,9 @@ from magpie.conversation.ports import (
 from magpie.conversation.running import RunningTurns
 from magpie.conversation.turn import Assistant, TurnSettings
 from magpie.conversation.types import Identity
+from magpie.limits.outgoing import MemoryOutgoing, OutgoingLimiter, OutgoingRates
+from magpie.limits.rates import Rate
+from magpie.limits.users import Counters, MemoryCounters, UserLimits, UserQuota
 from magpie.llm.breakers import Breakers
 from magpie.llm.catalog import ModelCatalog
 from magpie.llm.resilience import Resilience, resilient, with_fallbacks
@@ -49,6 +54,25 @@ from magpie.tools.deps import ToolSettings
 from magpie.tools.mcp import connect_mcp_servers
 from magpie.tools.net import tools_client
 from magpie.tools.toolbox import ToolBox
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRedis:
+    """The Redis that several Magpie processes share (REDIS_URL), or None: all in memory."""
+
+    client: Redis | None
+
+
+def outgoing_rates(settings: Settings) -> OutgoingRates:
+    """SEND_* settings as the outgoing limiter's buckets."""
+    return OutgoingRates(
+        chat=Rate(settings.send_per_chat_per_second, 1.0, burst=settings.send_chat_burst),
+        group=Rate(settings.send_per_group_per_minute, 60.0, burst=settings.send_group_burst),
+        bot=Rate(settings.send_per_second, 1.0, burst=settings.send_burst),
+    )
 
 
 class AppProvider(Provider):
@@ -183,8 +207,53 @@ class AppProvider(Provider):
         return Pacing()
 
     @provide
-    def delivery(self, metrics: Metrics) -> Delivery:
-        return Delivery(metrics)
+    async def shared_redis(self, settings: Settings) -> AsyncIterator[SharedRedis]:
+        if settings.redis_url is None:
+            yield SharedRedis(None)
+            return
+        from magpie.limits.redis_client import connect  # here: only when REDIS_URL is set
+
+        client = connect(settings.redis_url)
+        yield SharedRedis(client)
+        await client.aclose()
+
+    @provide
+    def outgoing(self, settings: Settings, shared: SharedRedis, bot: Bot) -> OutgoingLimiter:
+        rates = outgoing_rates(settings)
+        if shared.client is None:
+            return MemoryOutgoing(rates)
+        from magpie.limits.redis_outgoing import RedisOutgoing
+
+        return RedisOutgoing(shared.client, namespace=str(bot.id), rates=rates)
+
+    @provide
+    def counters(self, shared: SharedRedis) -> Counters:
+        if shared.client is None:
+            return MemoryCounters()
+        from magpie.limits.redis_users import RedisCounters
+
+        return RedisCounters(shared.client)
+
+    @provide
+    def user_limits(
+        self, settings: Settings, counters: Counters, metrics: Metrics, clock: Clock
+    ) -> UserLimits:
+        quota = UserQuota(
+            messages_per_minute=settings.user_messages_per_minute,
+            messages_per_day=settings.user_messages_per_day,
+            tokens_per_minute=settings.user_tokens_per_minute,
+            tokens_per_day=settings.user_tokens_per_day,
+        )
+        return UserLimits(
+            counters,
+            quota,
+            clock=lambda: clock.now().timestamp(),  # UTC days; and the tests' frozen clock
+            on_refused=lambda limit: metrics.user_limited.labels(limit).inc(),
+        )
+
+    @provide
+    def delivery(self, metrics: Metrics, outgoing: OutgoingLimiter) -> Delivery:
+        return Delivery(metrics, limiter=outgoing)
 
     @provide
     def lag(self, metrics: Metrics) -> LoopLag:
@@ -237,6 +306,7 @@ class AppProvider(Provider):
         running: RunningTurns,
         texts: Texts,
         clock: Clock,
+        limits: UserLimits,
     ) -> Assistant:
         """App-wide: it holds no state of its own, so one serves every update."""
         return Assistant(
@@ -251,6 +321,7 @@ class AppProvider(Provider):
             running=running,
             texts=texts,
             clock=clock,
+            limits=limits,
         )
 
 

@@ -81,6 +81,16 @@ class Texts:
         "privacy mode off with @BotFather (/setprivacy) and add me again."
     )
     group_hello_forum: str = " Each topic is a separate conversation for me."
+    user_limited: str = (
+        "You've reached your limit of {limit} — I'll be glad to go on {when}. Until then I "
+        "read along but don't answer."
+    )
+    limit_messages_per_minute: str = "{n} messages a minute"
+    limit_messages_per_day: str = "{n} messages a day"
+    limit_tokens_per_minute: str = "{n} tokens a minute"
+    limit_tokens_per_day: str = "{n} tokens a day"
+    limit_again_in: str = "in {seconds} seconds"
+    limit_again_at: str = "at {time} UTC"
     instructions_withheld: str = "I can't share my instructions, but I'm happy to help otherwise."
     allow: str = "✅ Allow"
     deny: str = "✖️ Don't"

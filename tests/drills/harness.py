@@ -180,6 +180,13 @@ class Drill:
             "DATA_DIR": self.workdir / "data",
             "LLM_MODEL": "offline",
             "OFFLINE_WORDS_PER_SECOND": 0,
+            # the sandbox's flood control is off here (the drills inject their own 429s), and
+            # Magpie's own limits would only stretch the drills in real time
+            "SEND_PER_CHAT_PER_SECOND": 0,
+            "SEND_PER_GROUP_PER_MINUTE": 0,
+            "SEND_PER_SECOND": 0,
+            "USER_MESSAGES_PER_MINUTE": 0,
+            "USER_MESSAGES_PER_DAY": 0,
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
         }

@@ -14,6 +14,7 @@ from tg_sandbox import BotAccount, Chat, FloodPolicy, Message, Sandbox, User
 
 from magpie.app import Runtime, running, serve
 from magpie.config import Settings, load_settings
+from magpie.limits.outgoing import OutgoingLimiter
 from magpie.observability.lag import LoopLag
 from magpie.observability.metrics import Metrics
 from magpie.telegram.delivery import Delivery
@@ -40,8 +41,8 @@ class FastPacing(Provider):
         )
 
     @provide(override=True)
-    def delivery(self, metrics: Metrics) -> Delivery:
-        return Delivery(metrics, sleep=no_wait)
+    def delivery(self, metrics: Metrics, outgoing: OutgoingLimiter) -> Delivery:
+        return Delivery(metrics, limiter=outgoing, sleep=no_wait)
 
     @provide(override=True)
     def lag(self, metrics: Metrics) -> LoopLag:
@@ -139,6 +140,16 @@ def magpie_settings(
         "database_url": database_url,
         "llm_model": "offline",
         "offline_words_per_second": 0,  # at once: tests wait for states, not for a pace
+        # the outgoing limiter is on, at rates no test reaches (its waits are not slept):
+        # tests/limits and tests/bench hold it to Telegram's numbers
+        "send_per_chat_per_second": 10_000,
+        "send_per_group_per_minute": 600_000,
+        "send_per_second": 100_000,
+        # per-user limits off, but where a test sets them (tests/e2e/test_user_limits.py)
+        "user_messages_per_minute": 0,
+        "user_messages_per_day": 0,
+        "user_tokens_per_minute": 0,
+        "user_tokens_per_day": 0,
         "log_format": "console",
     }
     return load_settings(env_file=None, **(values | overrides))

@@ -46,6 +46,7 @@ from magpie.conversation.types import (
     Sent,
     TurnRecord,
 )
+from magpie.limits.users import UserLimits
 from magpie.texts import Texts
 
 log = structlog.get_logger(__name__)
@@ -105,6 +106,7 @@ class Assistant:
         running: RunningTurns,
         texts: Texts,
         clock: Clock,
+        limits: UserLimits | None = None,
     ) -> None:
         self.store = store
         self.preferences = preferences
@@ -117,6 +119,7 @@ class Assistant:
         self.running = running
         self.texts = texts
         self.clock = clock
+        self.limits = limits  # per-user rate limits; None: none
 
     async def on_message(
         self, message: Incoming, channel: ReplyChannel, *, redelivered: bool = False
@@ -147,7 +150,25 @@ class Assistant:
                 self.texts.empty if empty else self.texts.unsupported.format(kind=kind)
             )
             return None
+        if not await self.within_limits(message.speaker.id, channel, exempt=message.is_bot_admin):
+            await self.store.save_incoming(message)  # remembered, not answered
+            return None
         return await self.answer(message, channel)
+
+    async def within_limits(
+        self, user_id: int, channel: ReplyChannel, *, exempt: bool = False
+    ) -> bool:
+        """Count a request from `user_id` against their rate limits (bot admins are exempt);
+        over a limit they are told once, in `channel`, when they can write again."""
+        if self.limits is None:
+            return True
+        verdict = await self.limits.admit(user_id, exempt=exempt)
+        if verdict.allowed:
+            return True
+        log.warning("user.limited", limit=verdict.limit, until=verdict.until, told=verdict.tell)
+        if verdict.tell:
+            await channel.finish(self.limits.refusal_text(verdict, self.texts))
+        return False
 
     async def retry(self, key: ConversationKey, channel: ReplyChannel) -> TurnRecord | None:
         """Answer the last message that was answered (or meant to be) again."""
@@ -175,10 +196,14 @@ class Assistant:
         """One turn. The message and the turn are stored together once the reply is out (one
         write per turn); if the turn breaks, the message is still stored, alone."""
         try:
-            return await self._answer(message, channel)
+            record = await self._answer(message, channel)
         except Exception:
             await self.store.save_incoming(message)
             raise
+        if self.limits is not None:
+            tokens = record.tokens_in + record.tokens_out
+            await self.limits.spend(message.speaker.id, tokens, exempt=message.is_bot_admin)
+        return record
 
     async def _answer(self, message: Incoming, channel: ReplyChannel) -> TurnRecord:
         lines = await self.store.history(message.key, limit=HISTORY_LINES)

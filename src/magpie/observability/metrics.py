@@ -43,6 +43,30 @@ class Metrics:
             ["method", "reason"],
             registry=self.registry,
         )
+        self.telegram_limiter_wait = Histogram(
+            "magpie_telegram_limiter_wait_seconds",
+            "How long messages waited for their turn in the outgoing limits (those that waited).",
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+        )
+        self.telegram_shed = Counter(
+            "magpie_telegram_previews_shed_total",
+            "Previews (drafts, paced edits) skipped because the outgoing limits had no room.",
+            ["method"],
+            registry=self.registry,
+        )
+        self.telegram_paused = Counter(
+            "magpie_telegram_paused_total",
+            "429s that paused the outgoing limits, by scope (chat or the whole bot).",
+            ["scope"],
+            registry=self.registry,
+        )
+        self.user_limited = Counter(
+            "magpie_user_limited_total",
+            "Messages refused because their sender was over a per-user limit, by limit.",
+            ["limit"],
+            registry=self.registry,
+        )
         self.loop_lag = Gauge(
             "magpie_event_loop_lag_seconds",
             "How late a 100 ms timer last woke: the process is busier than it can keep up with.",

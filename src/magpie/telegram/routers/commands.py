@@ -9,6 +9,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from dishka.integrations.aiogram import FromDishka
 
+from magpie.config import Settings
 from magpie.conversation.turn import Assistant
 from magpie.conversation.types import Identity
 from magpie.observability.metrics import Metrics
@@ -43,8 +44,13 @@ async def retry(
     replies: FromDishka[Replies],
     texts: FromDishka[Texts],
     metrics: FromDishka[Metrics],
+    settings: FromDishka[Settings],
 ) -> None:
-    record = await assistant.retry(conversation_key(message), replies.to(message))
+    channel = replies.to(message)
+    asker = message.from_user.id if message.from_user else message.chat.id
+    if not await assistant.within_limits(asker, channel, exempt=asker in settings.bot_admins):
+        return  # an answer again costs what an answer costs
+    record = await assistant.retry(conversation_key(message), channel)
     if record is None:
         await message.answer(texts.nothing_to_retry)
     else:
