@@ -126,3 +126,16 @@ class Meter:
 def _hold_key(account: str, payer: Payer) -> str:
     """The free allowance is one account but each person's own: held per person."""
     return f"{account}@{payer.user_id}" if account == accounts.FREE else account
+
+
+class Unmetered:
+    """Nothing is priced: every turn is admitted, none is charged, nothing is read."""
+
+    async def admit(self, payer: Payer, *, model: str, prompt_tokens: int) -> Admission:
+        return Admission(payer, ALLOWED)
+
+    def charge(self, admission: Admission, usage: Usage) -> Posting | None:
+        return None
+
+    def release(self, admission: Admission) -> None:
+        return None
