@@ -233,3 +233,28 @@ async def test_a_thousand_deliveries_of_one_payment_credit_it_once(
         assert payments == 1
         thanks = [m for m in h.bot_messages(h.private(ann)) if (m.text or "").startswith("Thank")]
         assert len(thanks) == 1
+
+
+async def test_reconcile_from_the_command_line(
+    sandbox: Sandbox, tmp_path: Path, database_url: str, monkeypatch: Any, capsys: Any
+) -> None:
+    from magpie.billing.stars import Stars
+    from magpie.cli import main
+
+    async with shop(sandbox, tmp_path, database_url) as (h, ann, _):
+        await buy(h, ann, 50)
+        for name, value in (
+            ("DATABASE_URL", database_url),
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", sandbox.url),
+        ):
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        assert await asyncio.to_thread(main, ["billing", "reconcile"]) == 0
+        assert "the books agree" in capsys.readouterr().out
+        stars = await h.runtime.container.get(Stars)
+        await stars.credit(charge_id="stx-ghost", user_id=ann.id, stars=100, payload="p")
+        assert await asyncio.to_thread(main, ["billing", "reconcile", "--json"]) == 1
+        report = json.loads(capsys.readouterr().out.splitlines()[-1])  # after the log lines
+        assert report["missing"] == ["stx-ghost"] and report["unknown"] == []
+        assert await wallet(h, ann) == 150_000  # reported, not fixed
