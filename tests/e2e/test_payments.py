@@ -258,3 +258,26 @@ async def test_reconcile_from_the_command_line(
         report = json.loads(capsys.readouterr().out.splitlines()[-1])  # after the log lines
         assert report["missing"] == ["stx-ghost"] and report["unknown"] == []
         assert await wallet(h, ann) == 150_000  # reported, not fixed
+
+
+async def test_in_the_demo_a_person_sees_costs_and_hits_the_free_limit(
+    sandbox: Sandbox, tmp_path: Path, database_url: str
+) -> None:
+    from magpie.demo import DEMO_BILLING
+
+    account = sandbox.add_bot(token=TOKEN, username="magpie_bot")
+    you = sandbox.add_user("You")
+    settings = magpie_settings(sandbox, tmp_path, database_url, **DEMO_BILLING)
+    async with start(sandbox, account, settings) as h:
+        answered = 0
+        for n in range(12):
+            reply = await say(h, you, f"tell me about birds, part {n}")
+            if reply.startswith("You've used today's free allowance"):
+                break
+            answered += 1
+        assert 2 <= answered < 12  # a handful of answers, then the friendly limit
+        assert "/buy" in reply
+        usage = await say(h, you, "/usage")
+        assert f"offline: {answered} answers" in usage
+        await buy(h, you, 50)
+        assert "You wrote:" in await say(h, you, "and now?")  # bought, chatting again
