@@ -281,3 +281,34 @@ async def test_in_the_demo_a_person_sees_costs_and_hits_the_free_limit(
         assert f"offline: {answered} answers" in usage
         await buy(h, you, 50)
         assert "You wrote:" in await say(h, you, "and now?")  # bought, chatting again
+
+
+async def test_a_group_admin_sponsors_the_group_and_members_chat_on_the_pool(
+    sandbox: Sandbox, tmp_path: Path, database_url: str
+) -> None:
+    async with shop(sandbox, tmp_path, database_url) as (h, ann, olga):
+        bob = sandbox.add_user("Bob")
+        group = sandbox.add_group("Trip", members=[olga, ann, bob], creator=olga)
+        sandbox.add_bot_to_chat(h.account, group)
+        await h.settled()  # its hello first
+
+        async def in_group(user: User, words: str) -> str:
+            return (await h.reply_to(sandbox.people.send_text(user, group, words))).text or ""
+
+        assert await in_group(olga, "/sponsor@magpie_bot 5") == ENGLISH.sponsor_short.format(
+            balance="0"
+        )
+        await buy(h, olga, 50)
+        assert await in_group(olga, "/sponsor@magpie_bot 5") == ENGLISH.sponsored.format(
+            stars=5, balance="5"
+        )
+        assert await in_group(bob, "/pool@magpie_bot pool_only") == ENGLISH.pool_admins_only
+        assert "You wrote:" in await in_group(ann, "@magpie_bot what's the plan?")
+        assert await wallet(h, ann) == 0  # the pool paid: Ann has no credit of her own
+        pool = await SqlLedger(await h.runtime.container.get(Database)).balance(
+            accounts.pool(group.id)
+        )
+        assert 0 < pool < 5_000
+        set_ = await in_group(olga, "/pool@magpie_bot pool_only")
+        assert set_ == ENGLISH.pool_set.format(mode=ENGLISH.pool_mode_pool_only)
+        assert "members never pay" in await in_group(bob, "/pool@magpie_bot")
