@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from magpie.app import running, serve
 from magpie.config import ConfigError, load_settings
@@ -27,7 +28,7 @@ DEMO_TOKEN = "7000000001:SANDBOX-magpie-demo"  # noqa: S105 (the sandbox's own t
 # The offline model is free, except in the demo: there its answers cost a few credits, so a
 # person sees what messages cost, runs out of the small free allowance after a handful, and
 # can buy Stars in the sandbox (a bot admin — Ann — can refund them).
-DEMO_BILLING = {
+DEMO_BILLING: dict[str, Any] = {
     "billing_prices": '{"offline": {"input": 20000, "output": 200000}}',
     "billing_free_daily": 200,
     "billing_expected_output_tokens": 300,

@@ -3,6 +3,7 @@ queries (answered here, at once) and successful and refunded payments. Rules: bi
 
 from __future__ import annotations
 
+import structlog
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
@@ -21,9 +22,12 @@ from magpie.billing.policy import PoolMode
 from magpie.billing.service import Billing
 from magpie.billing.stars import CURRENCY, RefundResult, Refusal, Stars, invoice_payload
 from magpie.config import Settings
+from magpie.observability.metrics import Metrics
 from magpie.telegram.admins import ChatAdmins
 from magpie.telegram.stars import TelegramStars
 from magpie.texts import Texts
+
+log = structlog.get_logger(__name__)
 
 
 def _entry(entry: Entry, texts: Texts) -> str:
@@ -110,15 +114,20 @@ async def successful_payment(
     stars: FromDishka[Stars],
     billing: FromDishka[Billing],
     texts: FromDishka[Texts],
+    metrics: FromDishka[Metrics],
 ) -> None:
     paid = message.successful_payment
     assert paid is not None and message.from_user is not None
+    if paid.currency != CURRENCY:  # Magpie only ever invoices in Stars
+        log.warning("billing.payment_not_stars", currency=paid.currency)
+        return
     credited = await stars.credit(
         charge_id=paid.telegram_payment_charge_id,
         user_id=message.from_user.id,
         stars=paid.total_amount,
         payload=paid.invoice_payload,
     )
+    metrics.payments.labels("credited" if credited else "duplicate").inc()
     if credited:
         account = await billing.account(message.from_user.id, limit=0)
         await message.answer(
@@ -163,6 +172,7 @@ async def refund(
     billing: FromDishka[Billing],
     settings: FromDishka[Settings],
     texts: FromDishka[Texts],
+    metrics: FromDishka[Metrics],
 ) -> None:
     user_id = message.from_user.id if message.from_user else 0
     if user_id not in settings.bot_admins:
@@ -173,6 +183,7 @@ async def refund(
         await message.answer(texts.refund_usage)
         return
     result = await stars.refund(charge_id, TelegramStars(bot))
+    metrics.payments.labels("refunded" if result.refunded else "refused").inc()
     balance = 0
     if result.refusal is Refusal.SPENT and result.payment is not None:
         balance = (await billing.account(result.payment.user_id, limit=0)).balance
