@@ -17,12 +17,12 @@ import structlog
 
 from magpie.billing.accounts import REVENUE
 from magpie.billing.meter import Admission, Unmetered
-from magpie.billing.money import show
-from magpie.billing.policy import Limit, Payer, PoolMode
+from magpie.billing.policy import Payer
 from magpie.billing.prices import Usage
 from magpie.conversation.cleaning import clean_reply
 from magpie.conversation.clock import Clock
 from magpie.conversation.context import TokenCounter, build_prompt
+from magpie.conversation.limits import limit_reply
 from magpie.conversation.ports import (
     ApprovalStore,
     ConversationStore,
@@ -318,17 +318,7 @@ class Assistant:
     ) -> TurnRecord:
         """A limit was hit: the person is told why and what to do; the model is not asked,
         nothing is charged."""
-        standing = admission.standing
-        wallet = standing.wallet if standing is not None else 0
-        limit = admission.decision.limit
-        if limit is Limit.USER_CAP:
-            final = self.texts.limit_user_cap
-        elif limit is Limit.GROUP_CAP:
-            final = self.texts.limit_group_cap
-        elif admission.payer.in_group and standing and standing.pool_mode is PoolMode.POOL_ONLY:
-            final = self.texts.limit_pool_only
-        else:
-            final = self.texts.limit_no_credit.format(balance=show(wallet))
+        final = limit_reply(self.texts, admission)
         begun = TurnRecord(
             key=turn.key,
             trigger_message_id=turn.trigger_message_id,
