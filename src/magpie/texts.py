@@ -125,7 +125,10 @@ class Texts:
     buy_private: str = "Send /buy to me in a private chat."
     invoice_title: str = "{stars} Stars of credit"
     invoice_description: str = "Credit for Magpie's answers: ⭐ {stars}."
-    paid: str = "Thank you! ⭐ {stars} added. Your balance: ⭐ {balance}."
+    paid: str = (
+        "Thank you! ⭐ {stars} added. Your balance: ⭐ {balance}.\n"
+        "Payment id (for support and refunds): {charge_id}"
+    )
     checkout_declined: str = "This invoice can't be paid ({reason}). Send /buy for a fresh one."
     limit_no_credit: str = (
         "You've used today's free allowance and your balance is ⭐ {balance}, so I won't answer "

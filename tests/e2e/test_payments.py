@@ -95,7 +95,7 @@ async def test_buy_pay_spend_and_refund_in_the_sandbox(
 
         first = await buy(h, ann, 50)
         assert h.bot_messages(h.private(ann))[-1].text == ENGLISH.paid.format(
-            stars=50, balance="50"
+            stars=50, balance="50", charge_id=first
         )
         answered = await say(h, ann, "now tell me something")
         assert "You wrote: now tell me something" in answered

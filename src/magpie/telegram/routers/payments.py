@@ -131,7 +131,11 @@ async def successful_payment(
     if credited:
         account = await billing.account(message.from_user.id, limit=0)
         await message.answer(
-            texts.paid.format(stars=paid.total_amount, balance=show(account.balance))
+            texts.paid.format(
+                stars=paid.total_amount,
+                balance=show(account.balance),
+                charge_id=paid.telegram_payment_charge_id,
+            )
         )
 
 
