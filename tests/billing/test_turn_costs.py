@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from magpie.billing import accounts
 from magpie.billing.meter import Meter
@@ -171,6 +171,18 @@ async def test_a_limit_hit_gets_the_friendly_message_and_costs_nothing(shop: Sho
     assert channel.finished == [(ENGLISH.limit_no_credit.format(balance="0"), None)]
     assert shop.model.calls == 0  # the model was not asked
     assert await shop.ledger.balances() == {}
+    assert await turns(shop) == [("limited", 0)]
+
+
+async def test_a_limit_message_cut_off_by_a_crash_is_sent_again_as_itself(shop: Shop) -> None:
+    await shop.assistant.on_message(message(ANN), Channel())
+    async with shop.db.write() as connection:  # as if Magpie died before it was sent
+        await connection.execute(update(TurnRow).values(outcome="delivering"))
+    channel = Channel()
+    record = await shop.assistant.on_message(message(ANN), channel, redelivered=True)
+    assert record is not None and record.outcome is Outcome.LIMITED
+    assert channel.finished == [(ENGLISH.limit_no_credit.format(balance="0"), None)]
+    assert shop.model.calls == 0
     assert await turns(shop) == [("limited", 0)]
 
 

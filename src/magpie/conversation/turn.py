@@ -56,6 +56,7 @@ from magpie.texts import Texts
 
 log = structlog.get_logger(__name__)
 HISTORY_LINES = 400
+LIMITED_BY = "limit: "  # a limited turn's `error` says which limit (user_cap, no_credit, …)
 Generate = Callable[[TextSink], Awaitable[Completion]]
 
 
@@ -328,6 +329,7 @@ class Assistant:
             tokens_out=0,
             latency_ms=0,
             sent=(),
+            error=f"{LIMITED_BY}{admission.decision.limit}",
             text=final,
         )
         await self.store.begin_turn(begun, asked=turn.asked)
@@ -440,7 +442,12 @@ class Assistant:
             for a in await self.approvals.pending_in(begun.key)
             if a.trigger_message_id == begun.trigger_message_id
         ]
-        outcome = Outcome.WAITING if asks else Outcome.FAILED if begun.error else Outcome.ANSWERED
+        if asks:
+            outcome = Outcome.WAITING
+        elif begun.error and begun.error.startswith(LIMITED_BY):
+            outcome = Outcome.LIMITED
+        else:
+            outcome = Outcome.FAILED if begun.error else Outcome.ANSWERED
         ask = asks[-1] if asks else None
         return await self._deliver(begun, outcome, channel, ask=ask, started=None)
 
