@@ -166,6 +166,7 @@ class Texts:
     pool_set: str = "Pool setting: {mode}."
     pool_admins_only: str = "Only this group's admins can change how its pool is used."
     pool_groups_only: str = "Sponsor pools are for groups: use /sponsor and /pool in a group."
+    sponsor_admins_only: str = "Only this group's admins can top up its pool."
     sponsor_usage: str = (
         "Use: /sponsor <Stars> — moves Stars of your credit into this group's pool."
     )

@@ -303,6 +303,7 @@ async def test_a_group_admin_sponsors_the_group_and_members_chat_on_the_pool(
             stars=5, balance="5"
         )
         assert await in_group(bob, "/pool@magpie_bot pool_only") == ENGLISH.pool_admins_only
+        assert await in_group(bob, "/sponsor@magpie_bot 1") == ENGLISH.sponsor_admins_only
         assert "You wrote:" in await in_group(ann, "@magpie_bot what's the plan?")
         assert await wallet(h, ann) == 0  # the pool paid: Ann has no credit of her own
         pool = await SqlLedger(await h.runtime.container.get(Database)).balance(

@@ -198,12 +198,17 @@ async def sponsor(
     message: Message,
     command: CommandObject,
     billing: FromDishka[Billing],
+    admins: FromDishka[ChatAdmins],
     texts: FromDishka[Texts],
 ) -> None:
+    """/sponsor N: a group admin moves N Stars of their own credit into the group's pool."""
     if message.chat.type == "private":
         await message.answer(texts.pool_groups_only)
         return
     user_id = message.from_user.id if message.from_user else 0
+    if not await admins.is_admin(message.chat.id, user_id, fresh=True):
+        await message.answer(texts.sponsor_admins_only)
+        return
     args = (command.args or "").strip()
     if not args.isdigit() or int(args) < 1:
         await message.answer(texts.sponsor_usage)
