@@ -51,6 +51,7 @@ def bot_commands(texts: Texts) -> list[BotCommand]:
         BotCommand(command="balance", description=texts.command_balance),
         BotCommand(command="usage", description=texts.command_usage),
         BotCommand(command="buy", description=texts.command_buy),
+        BotCommand(command="paysupport", description=texts.command_paysupport),
         BotCommand(command="help", description=texts.command_help),
     ]
 

@@ -148,6 +148,11 @@ class Texts:
         "This group has reached today's spending cap, so I won't answer this one (it costs "
         "nothing). It resets at midnight UTC; you can still write to me in private."
     )
+    paysupport: str = (
+        "Payment support: payments are in Telegram Stars and add credit for my answers. A "
+        "payment whose credit is still unspent can be refunded within {days} days — send the "
+        "bot's operators the payment id from the thank-you message. /balance shows your entries."
+    )
     refund_usage: str = "Use: /refund <telegram_payment_charge_id> (bot admins only)."
     refund_admins_only: str = "Only the bot's admins can refund payments."
     refund_done: str = "Refunded ⭐ {stars} to user {user_id}; the ledger has the reversal."
@@ -187,6 +192,7 @@ class Texts:
     command_balance: str = "My balance and recent entries"
     command_usage: str = "What my messages cost"
     command_buy: str = "Buy credit with Telegram Stars"
+    command_paysupport: str = "Help with a payment"
     command_help: str = "What I can do"
 
     # What the reply shows while a built-in tool runs.

@@ -110,6 +110,7 @@ async def test_buy_pay_spend_and_refund_in_the_sandbox(
         assert shown.startswith(f"Your balance: ⭐ {(50_000 - spent) / 1000:g}")
         assert "usage offline" in shown and "payment 50 Stars: +50" in shown
         assert "offline: 1 answers" in await say(h, ann, "/usage")
+        assert await say(h, ann, "/paysupport") == ENGLISH.paysupport.format(days=21)
 
         refused = await say(h, olga, f"/refund {first}")  # part of it was spent
         assert refused == ENGLISH.refund_refused_spent.format(

@@ -74,6 +74,11 @@ async def buy(message: Message, stars: FromDishka[Stars], texts: FromDishka[Text
     await message.answer(texts.buy, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
+async def paysupport(message: Message, stars: FromDishka[Stars], texts: FromDishka[Texts]) -> None:
+    """Telegram asks bots that take payments to answer /paysupport."""
+    await message.answer(texts.paysupport.format(days=stars.refund_days))
+
+
 async def buy_package(
     query: CallbackQuery, bot: Bot, stars: FromDishka[Stars], texts: FromDishka[Texts]
 ) -> None:
@@ -261,6 +266,7 @@ def router() -> Router:
     payments.message.register(usage, Command("usage"))
     payments.message.register(buy, Command("buy"))
     payments.message.register(refund, Command("refund"))
+    payments.message.register(paysupport, Command("paysupport"))
     payments.message.register(sponsor, Command("sponsor"))
     payments.message.register(pool, Command("pool"))
     payments.callback_query.register(buy_package, F.data.startswith("buy:"))
