@@ -63,11 +63,30 @@ class Posting:
 
 
 def transfer(
-    kind: Kind, *, source: str, target: str, amount: int, at: datetime, **about: object
+    kind: Kind,
+    *,
+    source: str,
+    target: str,
+    amount: int,
+    at: datetime,
+    memo: str = "",
+    user_id: int | None = None,
+    chat_id: int | None = None,
+    model: str | None = None,
+    reference: str | None = None,
 ) -> Posting:
     """`amount` credits from `source` to `target`, as one two-line posting."""
     lines = (Line(source, -amount), Line(target, amount))
-    return Posting(kind, lines, at, **about)  # type: ignore[arg-type]
+    return Posting(
+        kind,
+        lines,
+        at,
+        memo=memo,
+        user_id=user_id,
+        chat_id=chat_id,
+        model=model,
+        reference=reference,
+    )
 
 
 def reversal(original: Posting, original_id: int, *, at: datetime, memo: str) -> Posting:
