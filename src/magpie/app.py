@@ -48,6 +48,10 @@ def bot_commands(texts: Texts) -> list[BotCommand]:
         BotCommand(command="tools", description=texts.command_tools),
         BotCommand(command="model", description=texts.command_model),
         BotCommand(command="persona", description=texts.command_persona),
+        BotCommand(command="balance", description=texts.command_balance),
+        BotCommand(command="usage", description=texts.command_usage),
+        BotCommand(command="buy", description=texts.command_buy),
+        BotCommand(command="paysupport", description=texts.command_paysupport),
         BotCommand(command="help", description=texts.command_help),
     ]
 

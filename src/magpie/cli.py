@@ -1,4 +1,4 @@
-"""The `magpie` command: run, migrate, demo."""
+"""The `magpie` command: run, migrate, demo, billing."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def _add_commands(sub: SubParsers) -> None:
     demo = sub.add_parser("demo", help="sandbox + Magpie + web chat page, all offline")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
+    from magpie.billing_cli import add_billing_commands
+
+    add_billing_commands(sub.add_parser("billing", help="balances, ledger, grants, reconcile"))
 
 
 def _until_signal() -> asyncio.Event:
@@ -93,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(args.downgrade))
         elif args.command == "demo":
             asyncio.run(_demo(args))
+        elif args.command == "billing":
+            from magpie.billing_cli import run_billing
+
+            if argv is None:  # a real command line: logs to stderr, stdout for the output
+                configure_logging("WARNING", load_settings().log_format)
+            return asyncio.run(run_billing(args))
     except ConfigError as error:
         print(f"magpie: {error}", file=sys.stderr)
         return 2

@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     persona: str = DEFAULT_PERSONA
     context_tokens: int = Field(default=6000, ge=200)
 
+    billing_prices: str = "{}"  # JSON: {"model": {"input", "cached_input", "output", "tool_call"}}
+    billing_free_daily: int = Field(default=2000, ge=0)  # credits (1,000 to a Star) per day
+    billing_user_daily_cap: int = Field(default=0, ge=0)  # credits; 0: no cap
+    billing_group_daily_cap: int = Field(default=0, ge=0)
+    billing_packages: Annotated[list[int], NoDecode] = [50, 100, 250, 500]  # Stars
+    billing_refund_days: int = Field(default=21, ge=0)
+    billing_expected_output_tokens: int = Field(default=800, ge=0)  # for a turn's hold
+
     metrics_listen: str | None = None  # host:port for /metrics and /healthz (polling mode)
     gc_tuning: bool = True  # `magpie run` tunes the garbage collector for serving (collector.py)
 
@@ -142,6 +150,7 @@ class Settings(BaseSettings):
     @field_validator(
         "bot_admins",
         "bot_aliases",
+        "billing_packages",
         "llm_fallback_models",
         "web_allow_private_networks",
         mode="before",
@@ -210,6 +219,21 @@ class Settings(BaseSettings):
                     f"expected CIDR networks such as 10.0.0.0/8, got {item!r}"
                 ) from None
         return value
+
+    @field_validator("billing_prices")
+    @classmethod
+    def _prices(cls, value: str) -> str:
+        from magpie.billing.prices import parse_prices
+
+        parse_prices(value)
+        return value
+
+    @field_validator("billing_packages")
+    @classmethod
+    def _packages(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= stars <= 100_000 for stars in value):
+            raise ValueError("expected Stars amounts from 1 to 100000, e.g. 50,100,250")
+        return sorted(set(value))
 
     @field_validator("webhook_secret")
     @classmethod

@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from magpie.app import running, serve
 from magpie.config import ConfigError, load_settings
@@ -24,6 +25,14 @@ except ModuleNotFoundError as missing:
     raise ConfigError(ENGLISH.demo_needs_sandbox) from None
 
 DEMO_TOKEN = "7000000001:SANDBOX-magpie-demo"  # noqa: S105 (the sandbox's own token)
+# The offline model is free, except in the demo: there its answers cost a few credits, so a
+# person sees what messages cost, runs out of the small free allowance after a handful, and
+# can buy Stars in the sandbox (a bot admin — Ann — can refund them).
+DEMO_BILLING: dict[str, Any] = {
+    "billing_prices": '{"offline": {"input": 20000, "output": 200000}}',
+    "billing_free_daily": 200,
+    "billing_expected_output_tokens": 300,
+}
 
 
 async def run_demo(*, host: str, port: int, data_dir: Path, stop: asyncio.Event) -> None:
@@ -37,8 +46,10 @@ async def run_demo(*, host: str, port: int, data_dir: Path, stop: asyncio.Event)
         port=port,
     )
     async with listening(sandbox):
-        demo_scene(sandbox, sandbox.bot())
+        scene = demo_scene(sandbox, sandbox.bot())
         settings = load_settings(
+            **DEMO_BILLING,
+            bot_admins=str(scene.ann),
             telegram_bot_token=DEMO_TOKEN,
             telegram_api_url=sandbox.url,
             webhook_url=None,
@@ -53,6 +64,8 @@ async def run_demo(*, host: str, port: int, data_dir: Path, stop: asyncio.Event)
                 f"\n  Magpie demo is running — open {sandbox.url}/ in your browser.\n"
                 f"  Model: {settings.llm_model}; database: {settings.sqlalchemy_url}\n"
                 f"  Bot API sandbox: {sandbox.url} (token {DEMO_TOKEN})\n"
+                "  Billing: answers cost demo prices; 0.2 Stars free a day; /balance, /usage,\n"
+                "  /buy (pay in the page); type as Ann, a bot admin, to /refund <charge id>.\n"
                 "  Press Ctrl+C to stop.\n",
                 flush=True,
             )

@@ -12,6 +12,11 @@ from aiogram import Bot
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from dishka.integrations.aiogram import AiogramProvider
 
+from magpie.billing.meter import Meter
+from magpie.billing.policy import QuotaPolicy, Quotas
+from magpie.billing.prices import PriceTable
+from magpie.billing.service import Billing
+from magpie.billing.stars import Stars
 from magpie.config import Settings
 from magpie.conversation.chat_settings import ChatSettings
 from magpie.conversation.clock import Clock
@@ -41,6 +46,7 @@ from magpie.storage.conversations import SqlConversationStore
 from magpie.storage.database import Database, create_engine
 from magpie.storage.directory import Directory
 from magpie.storage.inbox import Inbox
+from magpie.storage.ledger import SqlLedger
 from magpie.storage.notes import SqlNotes
 from magpie.storage.preferences import SqlPreferences
 from magpie.storage.tool_calls import SqlCallLog
@@ -293,6 +299,54 @@ class AppProvider(Provider):
     calls = provide(SqlCallLog)
 
     @provide
+    def ledger(self, database: Database) -> SqlLedger:
+        return SqlLedger(database)
+
+    @provide
+    def quota_policy(self, settings: Settings) -> QuotaPolicy:
+        return QuotaPolicy(
+            Quotas(
+                free_daily=settings.billing_free_daily,
+                user_daily_cap=settings.billing_user_daily_cap,
+                group_daily_cap=settings.billing_group_daily_cap,
+            )
+        )
+
+    @provide
+    def prices(self, settings: Settings) -> PriceTable:
+        return PriceTable.with_overrides(settings.billing_prices)
+
+    @provide
+    def meter(
+        self,
+        prices: PriceTable,
+        policy: QuotaPolicy,
+        ledger: SqlLedger,
+        clock: Clock,
+        settings: Settings,
+    ) -> Meter:
+        return Meter(
+            prices=prices,
+            policy=policy,
+            books=ledger,
+            now=clock.now,
+            expected_output=settings.billing_expected_output_tokens,
+        )
+
+    @provide
+    def billing(self, ledger: SqlLedger, policy: QuotaPolicy, clock: Clock) -> Billing:
+        return Billing(ledger, policy=policy, now=clock.now)
+
+    @provide
+    def stars(self, ledger: SqlLedger, settings: Settings, clock: Clock) -> Stars:
+        return Stars(
+            ledger,
+            packages=tuple(settings.billing_packages),
+            refund_days=settings.billing_refund_days,
+            now=clock.now,
+        )
+
+    @provide
     def assistant(
         self,
         store: ConversationStore,
@@ -307,6 +361,7 @@ class AppProvider(Provider):
         texts: Texts,
         clock: Clock,
         limits: UserLimits,
+        meter: Meter,
     ) -> Assistant:
         """App-wide: it holds no state of its own, so one serves every update."""
         return Assistant(
@@ -322,6 +377,7 @@ class AppProvider(Provider):
             texts=texts,
             clock=clock,
             limits=limits,
+            meter=meter,
         )
 
 

@@ -48,12 +48,14 @@ class Texts:
         "/tools — the tools I can use here (admins switch them on and off)\n"
         "/model — choose the language model for this chat\n"
         "/persona — show or set how I behave in this chat\n"
+        "/balance, /usage, /buy — your credit, what answers cost, buying Stars\n"
         "/help — this message\n\n"
         "I can tell the time, calculate, check the weather, search the web and read pages "
         "(when this bot is set up for it), and keep notes for this chat."
     )
     unknown_command: str = (
-        "I don't know {command}. My commands: /new, /stop, /retry, /tools, /model, /persona, /help."
+        "I don't know {command}. My commands: /new, /stop, /retry, /tools, /model, /persona, "
+        "/balance, /usage, /buy, /help."
     )
     fresh: str = "Starting fresh — I've set aside our earlier conversation."
     nothing_to_stop: str = "I'm not writing anything right now."
@@ -117,6 +119,74 @@ class Texts:
     persona_set: str = "Persona updated for this chat."
     persona_reset: str = "Persona reset to the default."
     persona_admins_only: str = "Only this chat's admins can change its persona."
+    # Billing: balances, usage, Stars, limits (amounts are shown in Stars, e.g. "1.25").
+    balance: str = "Your balance: ⭐ {balance}. Free today: ⭐ {free} left."
+    balance_entries: str = "Recent entries:"
+    balance_no_entries: str = "No entries yet. /buy adds Stars."
+    entry_line: str = "• {date} {kind}: {amount}"
+    usage: str = "What your messages cost:\nToday: ⭐ {today}\nThis month: ⭐ {month}"
+    usage_model: str = "• {model}: {turns} answers, ⭐ {credits}"
+    usage_none: str = "Nothing yet this month."
+    buy: str = (
+        "Buy credit with Telegram Stars. Every Star is 1,000 credits; an answer usually costs "
+        "a few credits. Choose a package:"
+    )
+    buy_button: str = "⭐ {stars}"
+    buy_private: str = "Send /buy to me in a private chat."
+    invoice_title: str = "{stars} Stars of credit"
+    invoice_description: str = "Credit for Magpie's answers: ⭐ {stars}."
+    paid: str = (
+        "Thank you! ⭐ {stars} added. Your balance: ⭐ {balance}.\n"
+        "Payment id (for support and refunds): {charge_id}"
+    )
+    checkout_declined: str = "This invoice can't be paid ({reason}). Send /buy for a fresh one."
+    limit_no_credit: str = (
+        "You've used today's free allowance and your balance is ⭐ {balance}, so I won't answer "
+        "this one (it costs nothing). The free allowance comes back at midnight UTC — or "
+        "send /buy to add Stars and keep chatting now."
+    )
+    limit_pool_only: str = (
+        "This group's sponsor pool is empty and it pays only from the pool, so I won't answer "
+        "this one (it costs nothing). A group admin can top it up with /sponsor; your free "
+        "allowance comes back at midnight UTC."
+    )
+    limit_user_cap: str = (
+        "You've reached today's spending cap, so I won't answer this one (it costs nothing). "
+        "It resets at midnight UTC; /usage shows what you've spent."
+    )
+    limit_group_cap: str = (
+        "This group has reached today's spending cap, so I won't answer this one (it costs "
+        "nothing). It resets at midnight UTC; you can still write to me in private."
+    )
+    paysupport: str = (
+        "Payment support: payments are in Telegram Stars and add credit for my answers. A "
+        "payment whose credit is still unspent can be refunded within {days} days — send the "
+        "bot's operators the payment id from the thank-you message. /balance shows your entries."
+    )
+    refund_usage: str = "Use: /refund <telegram_payment_charge_id> (bot admins only)."
+    refund_admins_only: str = "Only the bot's admins can refund payments."
+    refund_done: str = "Refunded ⭐ {stars} to user {user_id}; the ledger has the reversal."
+    refund_refused_unknown: str = "There is no payment with that charge id."
+    refund_refused_already: str = "That payment was refunded already."
+    refund_refused_too_old: str = "That payment is older than {days} days, past the refund window."
+    refund_refused_spent: str = (
+        "That payment's credit has been partly spent (balance ⭐ {balance}), so it can't be "
+        "refunded in full."
+    )
+    refund_refused_telegram: str = "Telegram refused the refund ({reason}); nothing was changed."
+    refunded_notice: str = "⭐ {stars} were refunded to you. Your balance: ⭐ {balance}."
+    pool: str = "This group's sponsor pool: ⭐ {balance} ({mode})."
+    pool_mode_pool_then_wallet: str = "members' own credit is used once the pool is empty"
+    pool_mode_pool_only: str = "members never pay: only the pool"
+    pool_set: str = "Pool setting: {mode}."
+    pool_admins_only: str = "Only this group's admins can change how its pool is used."
+    pool_groups_only: str = "Sponsor pools are for groups: use /sponsor and /pool in a group."
+    sponsor_admins_only: str = "Only this group's admins can top up its pool."
+    sponsor_usage: str = (
+        "Use: /sponsor <Stars> — moves Stars of your credit into this group's pool."
+    )
+    sponsored: str = "Thank you! ⭐ {stars} moved into this group's pool (now ⭐ {balance})."
+    sponsor_short: str = "Your balance is ⭐ {balance}; /buy adds Stars in a private chat."
     demo_needs_sandbox: str = (
         "the demo needs the Telegram sandbox (tg-sandbox), a development package that this "
         "install does not have: run `make demo` in a clone of the Magpie repository"
@@ -129,6 +199,10 @@ class Texts:
     command_tools: str = "Tools in this chat (admins switch them)"
     command_model: str = "Choose the model for this chat"
     command_persona: str = "Show or set this chat's persona"
+    command_balance: str = "My balance and recent entries"
+    command_usage: str = "What my messages cost"
+    command_buy: str = "Buy credit with Telegram Stars"
+    command_paysupport: str = "Help with a payment"
     command_help: str = "What I can do"
 
     # What the reply shows while a built-in tool runs.

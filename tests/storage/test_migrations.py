@@ -17,6 +17,10 @@ from magpie.storage.migrate import alembic_config, downgrade, pending, upgrade
 from magpie.storage.tables import Base
 
 TABLES = {
+    "group_pools",
+    "ledger_lines",
+    "ledger_postings",
+    "star_payments",
     "approvals",
     "chat_settings",
     "chats",

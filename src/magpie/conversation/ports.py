@@ -11,6 +11,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
+from magpie.billing.ledger import Posting
+from magpie.billing.meter import Admission
+from magpie.billing.policy import Payer
+from magpie.billing.prices import Usage
 from magpie.conversation.types import (
     Approval,
     ApprovalStatus,
@@ -168,6 +172,17 @@ class ReplyChannel(Protocol):
         question. Returns (message_id, text) of every message it ended in; raises Undelivered
         when it could not be (wholly) delivered."""
         ...
+
+
+class Meter(Protocol):
+    """What a turn may cost: admitted (with a hold) before the model runs, charged after
+    (billing/meter.py; `Unmetered` when nothing is priced)."""
+
+    async def admit(self, payer: Payer, *, model: str, prompt_tokens: int) -> Admission: ...
+
+    def charge(self, admission: Admission, usage: Usage) -> Posting | None: ...
+
+    def release(self, admission: Admission) -> None: ...
 
 
 class Questions(Protocol):

@@ -15,12 +15,18 @@ from enum import StrEnum
 
 import structlog
 
+from magpie.billing.accounts import REVENUE
+from magpie.billing.meter import Admission, Unmetered
+from magpie.billing.policy import Payer
+from magpie.billing.prices import Usage
 from magpie.conversation.cleaning import clean_reply
 from magpie.conversation.clock import Clock
 from magpie.conversation.context import TokenCounter, build_prompt
+from magpie.conversation.limits import limit_reply
 from magpie.conversation.ports import (
     ApprovalStore,
     ConversationStore,
+    Meter,
     Model,
     ModelFailure,
     PreferencesStore,
@@ -51,6 +57,7 @@ from magpie.texts import Texts
 
 log = structlog.get_logger(__name__)
 HISTORY_LINES = 400
+LIMITED_BY = "limit: "  # a limited turn's `error` says which limit (user_cap, no_credit, …)
 Generate = Callable[[TextSink], Awaitable[Completion]]
 
 
@@ -87,6 +94,7 @@ class _Turn:
     caller: Caller
     system: str
     asked: Incoming | None = None
+    model: str = ""  # the chat's model, which prices the turn's hold
 
 
 class Assistant:
@@ -107,6 +115,7 @@ class Assistant:
         texts: Texts,
         clock: Clock,
         limits: UserLimits | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.store = store
         self.preferences = preferences
@@ -120,6 +129,7 @@ class Assistant:
         self.texts = texts
         self.clock = clock
         self.limits = limits  # per-user rate limits; None: none
+        self.meter: Meter = meter or Unmetered()
 
     async def on_message(
         self, message: Incoming, channel: ReplyChannel, *, redelivered: bool = False
@@ -215,7 +225,8 @@ class Assistant:
             budget=self.settings.context_tokens,
             count=self.count,
         )
-        turn = _Turn(message.key, message.message_id, message.caller, prompt.system, message)
+        model = preferences.model or self.model.name
+        turn = _Turn(message.key, message.message_id, message.caller, prompt.system, message, model)
 
         def generate(on_text: TextSink) -> Awaitable[Completion]:
             return self.model.complete(
@@ -255,7 +266,9 @@ class Assistant:
         """Go on with the run the question paused, now that its asker has answered."""
         preferences = await self.preferences.get(approval.key.chat_id)
         system = preferences.persona or self.settings.persona
-        turn = _Turn(approval.key, approval.trigger_message_id, caller, system)
+        turn = _Turn(
+            approval.key, approval.trigger_message_id, caller, system, model=approval.parked.model
+        )
 
         def generate(on_text: TextSink) -> Awaitable[Completion]:
             return self.model.resume(
@@ -303,7 +316,60 @@ class Assistant:
     async def _turn(
         self, turn: _Turn, channel: ReplyChannel, generate: Generate, *, prompt_tokens: int = 0
     ) -> TurnRecord:
-        """Run the model with a live preview; deliver the answer (or a question); record it."""
+        """Admit the turn (or say why not); run the model with a live preview; record it with
+        its charge; deliver the answer (or a question). The hold goes once the charge is
+        recorded, or the turn failed."""
+        caller = turn.caller
+        payer = Payer(
+            caller.user_id,
+            caller.chat_id,
+            in_group=caller.chat_id != caller.user_id,
+            exempt=caller.is_bot_admin,
+        )
+        admission = await self.meter.admit(
+            payer, model=turn.model or self.model.name, prompt_tokens=prompt_tokens
+        )
+        if not admission.allowed:
+            return await self._limited(turn, admission, channel)
+        try:
+            begun, outcome, approval_id, started = await self._generate(
+                turn, channel, generate, admission, prompt_tokens=prompt_tokens
+            )
+        finally:
+            self.meter.release(admission)
+        return await self._deliver(begun, outcome, channel, ask=approval_id, started=started)
+
+    async def _limited(
+        self, turn: _Turn, admission: Admission, channel: ReplyChannel
+    ) -> TurnRecord:
+        """A limit was hit: the person is told why and what to do; the model is not asked,
+        nothing is charged."""
+        final = limit_reply(self.texts, admission)
+        begun = TurnRecord(
+            key=turn.key,
+            trigger_message_id=turn.trigger_message_id,
+            model=turn.model or self.model.name,
+            outcome=Outcome.DELIVERING,
+            tokens_in=0,
+            tokens_out=0,
+            latency_ms=0,
+            sent=(),
+            error=f"{LIMITED_BY}{admission.decision.limit}",
+            text=final,
+        )
+        await self.store.begin_turn(begun, asked=turn.asked)
+        return await self._deliver(begun, Outcome.LIMITED, channel, ask=None, started=None)
+
+    async def _generate(
+        self,
+        turn: _Turn,
+        channel: ReplyChannel,
+        generate: Generate,
+        admission: Admission,
+        *,
+        prompt_tokens: int,
+    ) -> tuple[TurnRecord, Outcome, int | None, float]:
+        """Run the model and record the turn (and its charge) as being delivered."""
         started = self.clock.monotonic()
         await channel.thinking()
         latest = ""
@@ -362,20 +428,35 @@ class Assistant:
                     expires_at=self.clock.now() + timedelta(seconds=self.settings.question_seconds),
                 )
             )
+        model = completion.model or self.model.name
+        tokens_in = completion.tokens_in or prompt_tokens
+        tokens_out = completion.tokens_out or self.count(completion.text or latest)
+        charge = None
+        if outcome is not Outcome.FAILED:  # a failed turn costs nothing
+            usage = Usage(
+                model,
+                tokens_in=tokens_in,
+                tokens_cached=completion.tokens_cached,
+                tokens_out=tokens_out,
+                tool_calls=completion.tool_calls,
+            )
+            charge = self.meter.charge(admission, usage)
         begun = TurnRecord(
             key=turn.key,
             trigger_message_id=turn.trigger_message_id,
-            model=completion.model or self.model.name,
+            model=model,
             outcome=Outcome.DELIVERING,
-            tokens_in=completion.tokens_in or prompt_tokens,
-            tokens_out=completion.tokens_out or self.count(completion.text or latest),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
             latency_ms=int((self.clock.monotonic() - started) * 1000),
             sent=(),
             error=error,
             text=final,
+            cost=charge.amount_for(REVENUE) if charge is not None else 0,
+            charge=charge,
         )
         await self.store.begin_turn(begun, asked=turn.asked)  # before anything is sent
-        return await self._deliver(begun, outcome, channel, ask=approval_id, started=started)
+        return begun, outcome, approval_id, started
 
     async def _redeliver(self, begun: TurnRecord, channel: ReplyChannel) -> TurnRecord:
         """A turn recorded with its reply but not as sent (Magpie stopped in between): send
@@ -386,7 +467,12 @@ class Assistant:
             for a in await self.approvals.pending_in(begun.key)
             if a.trigger_message_id == begun.trigger_message_id
         ]
-        outcome = Outcome.WAITING if asks else Outcome.FAILED if begun.error else Outcome.ANSWERED
+        if asks:
+            outcome = Outcome.WAITING
+        elif begun.error and begun.error.startswith(LIMITED_BY):
+            outcome = Outcome.LIMITED
+        else:
+            outcome = Outcome.FAILED if begun.error else Outcome.ANSWERED
         ask = asks[-1] if asks else None
         return await self._deliver(begun, outcome, channel, ask=ask, started=None)
 

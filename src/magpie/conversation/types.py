@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from magpie.billing.ledger import Posting
+
 ChatType = Literal["private", "group", "supergroup", "channel"]
 
 
@@ -151,6 +153,7 @@ class Completion:
     model: str = ""
     tool_calls: int = 0
     parked: Parked | None = None
+    tokens_cached: int = 0  # of tokens_in, those the provider read from its prompt cache
 
 
 class Outcome(StrEnum):
@@ -163,6 +166,7 @@ class Outcome(StrEnum):
     WAITING = "waiting"  # ended with a question to the person (a tool needs their yes)
     UNDELIVERED = "undelivered"  # Telegram did not take the reply (the update is not done)
     DELIVERING = "delivering"  # recorded with its reply, which is being sent right now
+    LIMITED = "limited"  # a quota or an empty balance stopped it before the model ran
 
 
 class ApprovalStatus(StrEnum):
@@ -226,3 +230,5 @@ class TurnRecord:
     sent: tuple[Sent, ...]
     error: str | None = None
     text: str = ""  # the final reply, kept so a redelivered update resends it as it was
+    cost: int = 0  # credits (billing/money.py)
+    charge: Posting | None = None  # its ledger posting, written with the turn

@@ -44,8 +44,9 @@ def conversation_of(update: Update) -> Lane | None:
 
 
 def is_urgent(update: Update, username: str) -> bool:
-    """Stop requests must not wait behind the reply they are meant to stop."""
-    if update.stopped_message_generation is not None:
+    """Stop requests must not wait behind the reply they are meant to stop, nor a checkout
+    behind anything: Telegram wants its answer within 10 seconds."""
+    if update.stopped_message_generation is not None or update.pre_checkout_query is not None:
         return True
     message = update.message
     if message is None or not message.text:

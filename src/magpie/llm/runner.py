@@ -179,4 +179,5 @@ def _completion(label: str, finished: Finished) -> Completion:
         model=label,
         tool_calls=finished.tool_calls,
         parked=parked,
+        tokens_cached=finished.usage.cache_read_tokens,
     )

@@ -79,12 +79,27 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.credits_charged = Counter(
+            "magpie_credits_charged_total",
+            "Credits turns cost (1,000 to a Star), by model.",
+            ["model"],
+            registry=self.registry,
+        )
+        self.payments = Counter(
+            "magpie_payments_total",
+            "Stars payments and refunds, by outcome (credited, duplicate, refunded, refused).",
+            ["outcome"],
+            registry=self.registry,
+        )
+
     def observe_turn(self, record: TurnRecord, *, chat_type: str) -> None:
         """Count one finished turn: outcome, duration, tokens."""
         self.turns.labels(chat_type, record.outcome.value).inc()
         self.turn_seconds.labels(chat_type).observe(record.latency_ms / 1000)
         self.llm_tokens.labels(record.model, "in").inc(record.tokens_in)
         self.llm_tokens.labels(record.model, "out").inc(record.tokens_out)
+        if record.cost:
+            self.credits_charged.labels(record.model).inc(record.cost)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

@@ -34,6 +34,7 @@ from magpie.conversation.types import (
 )
 from magpie.storage.database import Database
 from magpie.storage.group_commit import GroupCommit
+from magpie.storage.ledger import write_postings
 from magpie.storage.outages import database_unavailable
 from magpie.storage.tables import (
     ChatRow,
@@ -181,6 +182,7 @@ def _turn_row(turn: TurnRecord) -> dict[str, object]:
         "outcome": turn.outcome.value,
         "error": turn.error,
         "reply": turn.text,
+        "cost": turn.cost,
     }
 
 
@@ -236,6 +238,7 @@ class SqlConversationStore:
         and their replies."""
         asked = [_incoming_row(w.asked) for w in writes if w.asked is not None]
         begun = [_turn_row(w.begun) for w in writes if w.begun is not None]
+        charges = [w.begun.charge for w in writes if w.begun and w.begun.charge is not None]
         finished = [w.finished for w in writes if w.finished is not None]
         now = datetime.now(UTC)
         replies = [_reply_row(turn, sent, now) for turn in finished for sent in turn.sent]
@@ -244,6 +247,8 @@ class SqlConversationStore:
                 await connection.execute(self._new_messages, asked)
             if begun:
                 await connection.execute(_NEW_TURNS, begun)
+            if charges:  # each turn's charge commits with the turn, or neither does
+                await write_postings(connection, self.db, charges)
             if finished:
                 await connection.execute(_FINISH_TURN, [_finish_row(t) for t in finished])
             if replies:
@@ -270,6 +275,7 @@ class SqlConversationStore:
             sent=(),
             error=row.error,
             text=row.reply or "",
+            cost=row.cost,
         )
 
     async def save_edit(self, message: Incoming) -> None:

@@ -160,6 +160,9 @@ class TurnRow(Stamped, Base):
     outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     reply: Mapped[str | None] = mapped_column(Text)  # the final text, recorded before it is sent
+    cost: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0"
+    )  # credits (billing/money.py)
 
 
 class InboxRow(Base):
@@ -245,3 +248,66 @@ class ApprovalRow(Stamped, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PostingRow(Base):
+    """One balanced ledger posting (append-only; a correction is a reversal posting)."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        UniqueConstraint("reverses"),
+        Index("ix_ledger_postings_user", "user_id", "at"),
+        Index("ix_ledger_postings_chat", "chat_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    memo: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    model: Mapped[str | None] = mapped_column(String(128))
+    reference: Mapped[str | None] = mapped_column(String(160))
+    reverses: Mapped[int | None] = mapped_column(ForeignKey("ledger_postings.id"))
+
+
+class LedgerLineRow(Base):
+    """One line of a posting: credits into (positive) or out of (negative) an account."""
+
+    __tablename__ = "ledger_lines"
+    __table_args__ = (
+        Index("ix_ledger_lines_account", "account", "posting_id"),
+        Index("ix_ledger_lines_posting", "posting_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("ledger_postings.id"))
+    account: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class StarPaymentRow(Base):
+    """A Telegram Stars payment, once per telegram_payment_charge_id (the primary key)."""
+
+    __tablename__ = "star_payments"
+    __table_args__ = (Index("ix_star_payments_user", "user_id", "paid_at"),)
+
+    charge_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    stars: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(String(128))
+    posting_id: Mapped[int] = mapped_column(ForeignKey("ledger_postings.id"))
+    paid_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class GroupPoolRow(Base):
+    """How a group's sponsor pool is drawn on (billing/policy.py PoolMode)."""
+
+    __tablename__ = "group_pools"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    mode: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), server_default=func.now(), onupdate=func.now()
+    )

@@ -7,15 +7,24 @@ from dishka import AsyncContainer
 from dishka.integrations.aiogram import ContainerMiddleware, inject_router
 
 from magpie.telegram.middlewares import DirectoryMiddleware, LogContextMiddleware
-from magpie.telegram.routers import approvals, chat, commands, errors, membership, settings
+from magpie.telegram.routers import (
+    approvals,
+    chat,
+    commands,
+    errors,
+    membership,
+    payments,
+    settings,
+)
 
 
 def build_dispatcher() -> Dispatcher:
-    """Commands first, then buttons and membership changes, then ordinary messages; errors
-    at the top."""
+    """Payments first (their updates and commands), then the other commands, buttons and
+    membership changes, then ordinary messages; errors at the top."""
     dispatcher = Dispatcher(name="magpie", disable_fsm=True)  # no handler keeps FSM state
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.include_routers(
+        payments.router(),
         commands.router(),
         settings.router(),
         approvals.router(),

@@ -1,0 +1,1 @@
+"""Money: the ledger, prices, quotas and Telegram Stars (no aiogram, no SQL: see ports)."""
