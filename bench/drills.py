@@ -4,7 +4,8 @@ kill -9 at random points of a backlog (once right after start), the database ref
 mid-traffic (PostgreSQL through a proxy; SQLite write-locked), Telegram answering 5xx,
 resets, hangs and 429 storms, and SIGTERM mid-stream — each on SQLite and on PostgreSQL,
 Magpie running as its own process against the sandbox. Printed per scenario and database:
-updates in, answered once, answered twice, lost, failed with a reason (and: user messages not
+updates in, answered once, resent with the same text (kill -9 only: ADR 12's edge), answered
+twice (differently), lost, failed with a reason (and: user messages not
 stored, answered turns without a delivered reply, answers delivered but not recorded), with
 what was wrong and examples (update ids, log lines).
 
@@ -85,13 +86,14 @@ async def one(name: str, backend: str, updates: int, launcher: Launcher) -> tupl
 
 def table(results: list[tuple[Tally, float]]) -> str:
     rows = [
-        "| scenario | database | in | answered once | answered twice | lost | failed with "
-        "reason | not stored | answered, not delivered | delivered, not recorded | minutes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | database | in | answered once | resent (same text) | answered twice | lost "
+        "| failed with reason | not stored | answered, not delivered | delivered, not recorded "
+        "| minutes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for t, seconds in results:
         rows.append(
-            f"| {t.scenario} | {t.database} | {t.sent:,} | {t.answered_once:,} | "
+            f"| {t.scenario} | {t.database} | {t.sent:,} | {t.answered_once:,} | {t.resent:,} | "
             f"{t.answered_twice:,} | {t.lost:,} | {t.failed_with_reason:,} | {t.not_stored:,} | "
             f"{t.answered_undelivered:,} | {t.unrecorded_replies:,} | {seconds / 60:.1f} |"
         )
