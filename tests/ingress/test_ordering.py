@@ -128,3 +128,41 @@ async def test_shutting_down_starts_nothing_new_and_cuts_only_what_overruns_the_
     finish_quick.set()
     assert await settling == 1  # the slow one was cut short; the quick one finished
     assert started == ["quick", "slow"]  # the queued job and the late one stay for next start
+
+
+async def test_a_full_backlog_holds_back_fetching_until_an_update_is_handled() -> None:
+    queues = ChatQueues(max_backlog=3)
+    release = asyncio.Event()
+
+    async def blocked() -> None:
+        await release.wait()
+
+    for chat in (1, 2):
+        queues.submit((chat, 0), blocked)
+    queues.submit((1, 0), blocked)  # waits behind chat 1's first: counted all the same
+    room = asyncio.ensure_future(queues.room())
+    await asyncio.sleep(0)  # let it start waiting (a scheduling step, not a timing)
+    assert not room.done()
+    assert queues.backlog == 3
+    release.set()
+    async with asyncio.timeout(5):  # a guard against hanging, not a measurement
+        await room
+        await queues.join()
+    assert queues.backlog == 0
+
+
+async def test_updates_left_queued_by_a_shutdown_free_the_backlog() -> None:
+    queues = ChatQueues(max_backlog=2)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def running() -> None:
+        started.set()
+        await release.wait()
+
+    queues.submit((1, 0), running)
+    queues.submit((1, 0), running)  # queued behind it
+    async with asyncio.timeout(5):  # a guard against hanging, not a measurement
+        await started.wait()
+        assert await queues.settle(0) == 1  # the running one is cut; the queued one never starts
+        await queues.room()
+    assert queues.backlog == 0

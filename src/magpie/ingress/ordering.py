@@ -55,18 +55,45 @@ def is_urgent(update: Update, username: str) -> bool:
     return bool(words) and words[0].lower() in ("/stop", f"/stop@{username.lower()}")
 
 
-class ChatQueues:
-    """One FIFO per conversation, drained by one task at a time; urgent jobs skip the line."""
+# Updates held in memory before polling stops fetching more: a backlog beyond this waits at
+# Telegram (which keeps updates for a day), not in Magpie's memory. Ten batches of getUpdates.
+MAX_BACKLOG = 1000
 
-    def __init__(self, *, limit: int = 256) -> None:
+
+class ChatQueues:
+    """One FIFO per conversation, drained by one task at a time; urgent jobs skip the line.
+
+    `room()` is the backpressure: it waits while `backlog` (jobs submitted, not finished)
+    is at `max_backlog`, so whoever fetches updates fetches no faster than they are handled."""
+
+    def __init__(self, *, limit: int = 256, max_backlog: int = MAX_BACKLOG) -> None:
         self._queues: dict[Lane, list[Job]] = {}
         self._slots = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self.max_backlog = max_backlog
+        self.backlog = 0
+        self._has_room = asyncio.Event()
+        self._has_room.set()
+
+    async def room(self) -> None:
+        """Return once fewer than `max_backlog` jobs wait or run."""
+        await self._has_room.wait()
+
+    def _taken(self) -> None:
+        self.backlog += 1
+        if self.backlog >= self.max_backlog:
+            self._has_room.clear()
+
+    def _finished(self) -> None:
+        self.backlog -= 1
+        if self.backlog < self.max_backlog:
+            self._has_room.set()
 
     def submit(self, lane: Lane | None, job: Job, *, urgent: bool = False) -> None:
         if self._closing:
             return  # shutting down: the update stays pending in the inbox for the next start
+        self._taken()
         if lane is None or urgent:
             self._spawn(self._run_one(job))
             return
@@ -101,9 +128,12 @@ class ChatQueues:
         task.add_done_callback(self._tasks.discard)
 
     async def _run_one(self, job: Job) -> None:
-        async with self._slots:
-            if not self._closing:
-                await job()
+        try:
+            async with self._slots:
+                if not self._closing:
+                    await job()
+        finally:
+            self._finished()
 
     async def _drain(self, lane: Lane) -> None:
         queue = self._queues[lane]
@@ -111,6 +141,11 @@ class ChatQueues:
             async with self._slots:
                 while queue and not self._closing:
                     job = queue.pop(0)
-                    await job()
+                    try:
+                        await job()
+                    finally:
+                        self._finished()
         finally:
+            for _ in queue:  # left behind by a shutdown: pending in the inbox, not in memory
+                self._finished()
             del self._queues[lane]

@@ -1,9 +1,14 @@
-"""Long polling: ask for updates, record them, and only then acknowledge them (next offset)."""
+"""Long polling: ask for updates, record them, and only then acknowledge them (next offset).
+
+No faster than they are handled: while `MAX_BACKLOG` updates wait or run (ingress/ordering.py),
+the next batch is not asked for, so a backlog waits at Telegram instead of in memory."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 from aiogram import Bot
@@ -28,6 +33,8 @@ async def poll(
     stop = stop or asyncio.Event()
     backoff = 1.0
     while not stop.is_set():
+        if not await _until(stop, pipeline.queues.room()):
+            return  # stopped while the backlog was full: nothing fetched, nothing to hand back
         fetch = asyncio.ensure_future(
             bot.get_updates(
                 offset=offset,
@@ -64,6 +71,18 @@ async def poll(
             await _sleep(stop, RECORD_RETRY_SECONDS)  # not acknowledged: the batch comes again
             continue
         offset = updates[-1].update_id + 1  # ...then acknowledged by the next request
+
+
+async def _until(stop: asyncio.Event, waiting: Coroutine[Any, Any, None]) -> bool:
+    """Wait for `waiting` unless `stop` comes first; True when `waiting` finished."""
+    done = asyncio.ensure_future(waiting)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({done, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not done.done():
+        done.cancel()
+        return False
+    return True
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
