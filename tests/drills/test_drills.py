@@ -14,6 +14,7 @@ import pytest
 
 from tests.drills.end_state import Tally
 from tests.drills.harness import Drill
+from tests.drills.payments import payments_under_kills
 from tests.drills.scenarios import crash_loop, database_outage, sigterm_mid_stream, telegram_faults
 
 RecordProperty = Callable[[str, object], None]  # pytest's record_property fixture
@@ -51,4 +52,13 @@ async def test_sigterm_mid_stream_exits_and_the_next_start_finishes_everything_o
     drill: Drill, record_property: RecordProperty
 ) -> None:
     tally = reported(await sigterm_mid_stream(drill), record_property)
+    assert not tally.problems, tally.report()
+
+
+async def test_payments_survive_kill_9_right_after_telegram_took_them(
+    drill: Drill, record_property: RecordProperty
+) -> None:
+    tally = await payments_under_kills(drill)
+    print(tally.report())
+    record_property("drill", tally.report())
     assert not tally.problems, tally.report()
