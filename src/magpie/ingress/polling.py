@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiogram import Bot
@@ -18,6 +18,7 @@ from magpie.ingress.pipeline import UpdatePipeline
 
 log = structlog.get_logger(__name__)
 POLL_TIMEOUT = 25
+T = TypeVar("T")
 RECORD_RETRY_SECONDS = 5.0  # the database refused a batch: try again (unacknowledged) after this
 
 
@@ -33,24 +34,19 @@ async def poll(
     stop = stop or asyncio.Event()
     backoff = 1.0
     while not stop.is_set():
-        if not await _until(stop, pipeline.queues.room()):
+        if await _until(stop, pipeline.queues.room()) is None:
             return  # stopped while the backlog was full: nothing fetched, nothing to hand back
-        fetch = asyncio.ensure_future(
+        fetch = await _until(
+            stop,
             bot.get_updates(
                 offset=offset,
                 timeout=POLL_TIMEOUT,
                 allowed_updates=allowed_updates,
                 request_timeout=POLL_TIMEOUT + 10,
-            )
+            ),
         )
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not fetch.done():
-            fetch.cancel()  # not acknowledged: Telegram sends these again next time
-            with contextlib.suppress(asyncio.CancelledError):
-                await fetch
-            return
+        if fetch is None:
+            return  # cut off by the stop: not acknowledged, Telegram sends these again
         try:
             updates = fetch.result()
         except TelegramRetryAfter as error:
@@ -73,16 +69,19 @@ async def poll(
         offset = updates[-1].update_id + 1  # ...then acknowledged by the next request
 
 
-async def _until(stop: asyncio.Event, waiting: Coroutine[Any, Any, None]) -> bool:
-    """Wait for `waiting` unless `stop` comes first; True when `waiting` finished."""
+async def _until(stop: asyncio.Event, waiting: Coroutine[Any, Any, T]) -> asyncio.Future[T] | None:
+    """Run `waiting` unless `stop` comes first: its finished future (the result, or the error
+    it raised), or None once it has been cancelled and has wound down."""
     done = asyncio.ensure_future(waiting)
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({done, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
-    if not done.done():
-        done.cancel()
-        return False
-    return True
+    if done.done():
+        return done
+    done.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await done
+    return None
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
